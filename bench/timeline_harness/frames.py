@@ -1,0 +1,84 @@
+"""Synthetic frames whose content encodes their index, so a test can read back which frame is painted.
+
+Each frame shows its index in large digits (for people) and as a 20-bit bar code along the bottom
+(for tests: white block = 1, most significant bit first).
+"""
+
+import struct
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+BITS = 20
+BAR_HEIGHT_FRACTION = 0.15
+
+
+def render_frame(index: int, width: int, height: int) -> np.ndarray:
+    """Return a BGR frame for `index`: digits in the middle, bar code at the bottom."""
+    if not 0 <= index < 2**BITS:
+        raise ValueError(f"frame index {index} outside 0..{2**BITS - 1}")
+    hue = (index * 7) % 180
+    frame = np.full((height, width, 3), 40, np.uint8)
+    frame[: height // 10] = cv2.cvtColor(np.uint8([[[hue, 200, 200]]]), cv2.COLOR_HSV2BGR)[0, 0]
+    text = str(index)
+    scale = width / 60 / max(len(text), 3)
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
+    org = ((width - tw) // 2, (height + th) // 2 - int(height * 0.05))
+    cv2.putText(frame, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2, cv2.LINE_AA)
+    bar_top = height - int(height * BAR_HEIGHT_FRACTION)
+    for bit in range(BITS):
+        x0, x1 = bit * width // BITS, (bit + 1) * width // BITS
+        on = (index >> (BITS - 1 - bit)) & 1
+        frame[bar_top:, x0:x1] = 255 if on else 0
+    return frame
+
+
+def encode_jpeg(frame: np.ndarray, quality: int = 85) -> bytes:
+    ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return data.tobytes()
+
+
+def pack_chunk(jpegs: list[bytes]) -> bytes:
+    """Chunk wire format: uint32 count, count x uint32 byte length, then the JPEGs, little-endian."""
+    header = struct.pack(f"<I{len(jpegs)}I", len(jpegs), *(len(j) for j in jpegs))
+    return header + b"".join(jpegs)
+
+
+class FrameSource:
+    """Makes frames, chunks and the overview strip lazily: a 100,000-frame video costs nothing up front."""
+
+    def __init__(self, frame_count: int, width: int, height: int, chunk_size: int = 64) -> None:
+        self.frame_count, self.width, self.height, self.chunk_size = frame_count, width, height, chunk_size
+        self.frame_jpeg = lru_cache(maxsize=256)(self._frame_jpeg)
+        self.chunk = lru_cache(maxsize=64)(self._chunk)
+
+    def _frame_jpeg(self, index: int) -> bytes:
+        if not 0 <= index < self.frame_count:
+            raise KeyError(f"frame {index} outside 0..{self.frame_count - 1}")
+        return encode_jpeg(render_frame(index, self.width, self.height))
+
+    def _chunk(self, chunk_index: int) -> bytes:
+        start = chunk_index * self.chunk_size
+        if not 0 <= start < self.frame_count:
+            raise KeyError(f"chunk {chunk_index} outside the video")
+        stop = min(start + self.chunk_size, self.frame_count)
+        return pack_chunk([self._frame_jpeg(i) for i in range(start, stop)])
+
+    def overview_frames(self, count: int = 60) -> list[int]:
+        count = min(count, self.frame_count)
+        return [round(i * (self.frame_count - 1) / max(count - 1, 1)) for i in range(count)]
+
+    @lru_cache(maxsize=1)  # noqa: B019 - one source per server, lives as long as it
+    def overview_jpeg(self) -> bytes:
+        thumb_h = 36
+        thumb_w = max(1, round(self.width * thumb_h / self.height))
+        thumbs = [
+            cv2.resize(
+                render_frame(i, self.width, self.height), (thumb_w, thumb_h), interpolation=cv2.INTER_AREA
+            )
+            for i in self.overview_frames()
+        ]
+        return encode_jpeg(np.hstack(thumbs))
