@@ -1,0 +1,1 @@
+"""Evaluation metrics without Django: MEGC spotting, recognition, inter-annotator agreement."""
