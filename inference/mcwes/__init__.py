@@ -1,0 +1,67 @@
+"""MC-WES: weakly supervised micro-/macro-expression spotting with multi-level consistency.
+
+Re-implementation from the abstract of Yu, Yang, Yan, Li, T-PAMI 2025 (arXiv 2305.02734) and the
+design in /work/shared/MODELS.md §3. Every choice the abstract leaves open is listed here.
+
+Released code: none is public, so that column would read "none" in every row; it is left out.
+
+topic             | paper says                    | we do, and why
+------------------|-------------------------------|------------------------------------------------------------
+snippet features  | images + optical flow (their  | same grid; no pretrained I3D here, so two small CNNs on
+                  | earlier nets: I3D RGB + TV-L1,| 32x32 crops: appearance = crop minus a running-median
+                  | 8-frame snippets, stride 2,   | neutral reference (+-3 s, so a held expression still
+                  | ~30 fps)                      | shows); motion = frame differences + regional motion
+                  |                               | magnitudes (MLP). User .npy features (S, D) replace both
+                  |                               | encoders: first half appearance, second half motion (I3D)
+frame rate        | ~30 fps                       | > 37.5 fps resampled to ~30 by nearest frame; motion of a
+                  |                               | kept frame = sum of the source magnitudes it spans;
+                  |                               | outputs mapped back to source frames
+normalisation     | -                             | scales fitted on the training set, kept in the checkpoint
+attention         | saliency per modality         | per stream conv1d(k3)-ReLU-conv1d-sigmoid; fused = mean
+CAS / MIL         | video-level labels, MIL       | softmax CAS {ME, MaE, bg}; class score = top-k mean of
+                  |                               | p_c * a, k_ME = 3, k_MaE = 12 snippets; top-k (half the
+                  |                               | video) of p_bg * (1 - a) must be 1; top-k_ME of a must
+                  |                               | say "any expression" (so videos without expressions
+                  |                               | teach the saliency to stay low); BCE on all four
+(1) modal         | image and flow saliency agree | symmetric MSE, each stream against the other's detached
+                  |                               | saliency; weight 0.5
+(2) distribution  | sparse; ME sparser than MaE   | mean saliency + mean p_c * a outside the 4 k_c strongest
+                  |                               | snippets of each present class; weight 0.1
+(3) duration      | ME and MaE durations differ   | differentiable min-pool (erosion) and opening with class
+                  |                               | widths penalise runs longer than the max / shorter than
+                  |                               | the min: ME 2-10, MaE 6-64 snippets (~0.5 s, 0.5-4 s);
+                  |                               | weight 0.1
+(4) feature       | same-label snippets alike     | supervised contrastive (tau 0.2) over per-video top-k
+                  |                               | prototypes of each present class across a batch's
+                  |                               | videos; background only as negatives; weight 0.1
+decoding          | -                             | thresholds 0.2..0.7 on p_c * a, runs -> proposals,
+                  |                               | outer-inner contrast, Gaussian soft-NMS (sigma 0.3),
+                  |                               | duration filter ME 0.06-0.55 s / MaE 0.4-5 s, 10 per
+                  |                               | video, apex = highest frame of the class curve
+frame supervision | compared with full supervision| supervision="frame": snippet cross-entropy + per-stream
+                  |                               | saliency BCE replace MIL; consistency terms unchanged
+optimiser         | -                             | Adam lr 1e-3, wd 1e-4, 4 videos per step, 40 epochs
+
+Public API: MCWESConfig, VideoInput, train, predict, save_checkpoint, load_checkpoint, Checkpoint,
+weak_labels_from_intervals, windows_from_intervals, split_windows.
+"""
+
+from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from .config import CLASSES, MCWESConfig
+from .data import VideoInput, split_windows, weak_labels_from_intervals, windows_from_intervals
+from .train import pick_device, predict, train
+
+__all__ = [
+    "CLASSES",
+    "Checkpoint",
+    "MCWESConfig",
+    "VideoInput",
+    "load_checkpoint",
+    "pick_device",
+    "predict",
+    "save_checkpoint",
+    "split_windows",
+    "train",
+    "weak_labels_from_intervals",
+    "windows_from_intervals",
+]

@@ -1,0 +1,92 @@
+"""Turn per-snippet class activations into frame intervals of the video's own frame indices.
+
+Multi-threshold grouping makes proposals at several scales; the outer-inner contrast prefers a
+proposal that stands out from its surroundings over one cut out of a long plateau; soft-NMS
+keeps overlapping alternatives at reduced score instead of dropping them outright.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import CLASSES, MCWESConfig
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Inclusive (start, end) of each run of True values."""
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(s), int(e) - 1) for s, e in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def outer_inner_contrast(x: np.ndarray, start: int, end: int) -> float:
+    """Mean inside the run minus mean of a margin of a quarter of its length on either side."""
+    m = max(1, round((end - start + 1) / 4))
+    outer = np.concatenate([x[max(0, start - m) : start], x[end + 1 : end + 1 + m]])
+    return float(x[start : end + 1].mean() - (outer.mean() if len(outer) else 0.0))
+
+
+def iou(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """Inclusive-frame temporal IoU (the MEGC convention)."""
+    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]) + 1)
+    return inter / ((a[1] - a[0] + 1) + (b[1] - b[0] + 1) - inter)
+
+
+def soft_nms(
+    props: list[tuple[int, int, float]], sigma: float, min_score: float
+) -> list[tuple[int, int, float]]:
+    """Gaussian soft-NMS: each kept proposal decays the others by exp(-iou^2 / sigma)."""
+    left = list(props)
+    kept = []
+    while left:
+        best = max(range(len(left)), key=lambda i: left[i][2])
+        top = left.pop(best)
+        if top[2] < min_score:
+            break
+        kept.append(top)
+        left = [(s, e, sc * float(np.exp(-(iou((s, e), top[:2]) ** 2) / sigma))) for s, e, sc in left]
+    return kept
+
+
+def class_proposals(
+    x: np.ndarray, spans: np.ndarray, fps: float, dur_s: tuple[float, float], config: MCWESConfig
+) -> list[tuple[int, int, float]]:
+    """Proposals (onset, offset, score) in source frames for one class activation x (S,)."""
+    best: dict[tuple[int, int], float] = {}
+    for t in config.thresholds:
+        for s0, s1 in runs(x >= t):
+            onset, offset = int(spans[s0, 0]), int(spans[s1, 1])
+            if not dur_s[0] <= (offset - onset + 1) / fps <= dur_s[1]:
+                continue
+            score = outer_inner_contrast(x, s0, s1)
+            best[(onset, offset)] = max(score, best.get((onset, offset), -np.inf))
+    props = [(s, e, sc) for (s, e), sc in best.items() if sc >= config.min_score]
+    return soft_nms(props, config.soft_nms_sigma, config.min_score)
+
+
+def decode(
+    activations: np.ndarray,
+    spans: np.ndarray,
+    curves: dict[str, np.ndarray],
+    fps: float,
+    config: MCWESConfig,
+    frame_offset: int = 0,
+) -> list[dict]:
+    """activations (S, 2) for ME and MaE; spans (S, 2) source frames per snippet; curves per
+    frame (apex = highest frame of the class curve inside the interval, first on ties)."""
+    priors = {"ME": config.dur_me_s, "MaE": config.dur_mae_s}
+    out = []
+    for c, kind in enumerate(CLASSES):
+        for onset, offset, score in class_proposals(activations[:, c], spans, fps, priors[kind], config):
+            apex = onset + int(np.argmax(curves[kind][onset : offset + 1]))
+            out.append(
+                {
+                    "kind": kind,
+                    "onset": onset + frame_offset,
+                    "apex": apex + frame_offset,
+                    "offset": offset + frame_offset,
+                    "score": round(float(score), 6),
+                }
+            )
+    out.sort(key=lambda d: -d["score"])
+    return out[: config.max_proposals]
