@@ -1,0 +1,216 @@
+"""Sources (video file or image-sequence folder): cheap probe and frame-exact streaming decode.
+
+Frame index k is always the k-th decoded frame (video) or the k-th file in numeric order (folder);
+nothing ever seeks by time, because a time seek is not frame-exact on every container.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv"}
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp"}
+GRAY_PIX_FMTS = {"gray", "gray10le", "gray12le", "gray16le", "gray16be"}
+_LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
+
+
+class MediaError(Exception):
+    """A problem with the user's media, worded for the video page."""
+
+
+@dataclass
+class SourceInfo:
+    """What `probe` learns without decoding pixels (the folder case reads one image)."""
+
+    path: str
+    kind: str  # "video" or "images"
+    frame_count: int
+    fps: float
+    width: int
+    height: int
+    grayscale: bool
+    first_frame_number: int = 0
+    gaps: list[tuple[int, int]] = field(default_factory=list)  # missing (first, last) frame numbers
+    vfr: bool = False
+    codec: str = ""
+    files: list[str] = field(default_factory=list)  # image files in frame order
+
+
+def frame_number(name: str) -> int | None:
+    """The last digit run of a file name's stem: `reg_img46.jpg` -> 46, `006_1_0001.jpg` -> 1."""
+    match = _LAST_NUMBER.search(Path(name).stem)
+    return int(match.group(1)) if match else None
+
+
+def probe(source: Path | str, fps: float | None = None) -> SourceInfo:
+    source = Path(source)
+    if source.is_dir():
+        return _probe_folder(source, fps)
+    if not source.exists():
+        raise MediaError(f"{source.name}: file not found")
+    if source.suffix.lower() not in VIDEO_EXTS:
+        raise MediaError(
+            f"{source.name}: unsupported file type '{source.suffix}' "
+            f"(videos: {', '.join(sorted(VIDEO_EXTS))}; or a folder of images)"
+        )
+    if source.stat().st_size == 0:
+        raise MediaError(f"{source.name}: the file is empty (0 bytes)")
+    return _probe_video(source, fps)
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    try:
+        container = av.open(str(path))
+    except av.FFmpegError as exc:
+        raise MediaError(f"{path.name}: not a readable video ({exc.strerror or exc})") from exc
+    if not container.streams.video:
+        kinds = sorted({s.type for s in container.streams}) or ["nothing"]
+        container.close()
+        raise MediaError(f"{path.name}: no video stream (the file contains {', '.join(kinds)})")
+    return container
+
+
+def _probe_video(path: Path, fps: float | None) -> SourceInfo:
+    """Count frames by demuxing packets (no pixel decoding); pts deltas reveal variable frame rate."""
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        pts: list[int] = []
+        try:
+            for packet in container.demux(stream):
+                if packet.size and packet.pts is not None:
+                    pts.append(packet.pts)
+                elif packet.size:
+                    pts.append(len(pts))
+        except av.FFmpegError as exc:
+            raise MediaError(f"{path.name}: stream is corrupt or truncated after frame {len(pts)}") from exc
+        if not pts:
+            raise MediaError(f"{path.name}: the video stream has no frames")
+        deltas = np.diff(np.sort(np.asarray(pts, dtype=np.int64)))
+        vfr = bool(len(deltas) > 1 and deltas.min() > 0 and deltas.max() > 1.5 * deltas.min())
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        if fps is None:
+            if vfr and stream.time_base and deltas.size:
+                fps = float(1 / (Fraction(int(np.median(deltas))) * stream.time_base))
+            elif rate:
+                fps = float(rate)
+            else:
+                raise MediaError(f"{path.name}: the container gives no frame rate; please enter it")
+        return SourceInfo(
+            path=str(path),
+            kind="video",
+            frame_count=len(pts),
+            fps=float(fps),
+            width=ctx.width,
+            height=ctx.height,
+            grayscale=(ctx.pix_fmt or "") in GRAY_PIX_FMTS,
+            vfr=vfr,
+            codec=ctx.name,
+        )
+
+
+def _probe_folder(folder: Path, fps: float | None) -> SourceInfo:
+    numbered: list[tuple[int, str]] = []
+    for entry in folder.iterdir():
+        if entry.is_file() and entry.suffix.lower() in IMAGE_EXTS:
+            number = frame_number(entry.name)
+            if number is None:
+                raise MediaError(f"{folder.name}/{entry.name}: no frame number in the file name")
+            numbered.append((number, entry.name))
+    if not numbered:
+        raise MediaError(f"{folder.name}: no images ({', '.join(sorted(IMAGE_EXTS))}) in the folder")
+    numbered.sort()
+    numbers = [n for n, _ in numbered]
+    for (a, name_a), (b, name_b) in zip(numbered, numbered[1:], strict=False):
+        if a == b:
+            raise MediaError(f"{folder.name}: {name_a} and {name_b} have the same frame number {a}")
+    gaps = [(a + 1, b - 1) for a, b in zip(numbers, numbers[1:], strict=False) if b > a + 1]
+    first = _read_image(folder / numbered[0][1])
+    return SourceInfo(
+        path=str(folder),
+        kind="images",
+        frame_count=len(numbered),
+        fps=float(fps) if fps else 0.0,
+        width=first.shape[1],
+        height=first.shape[0],
+        grayscale=first.ndim == 2,
+        first_frame_number=numbers[0],
+        gaps=gaps,
+        files=[name for _, name in numbered],
+    )
+
+
+def _read_image(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise MediaError(f"{path.parent.name}/{path.name}: unreadable image")
+    if image.dtype != np.uint8:
+        image = cv2.convertScaleAbs(image, alpha=255.0 / max(1, int(image.max())))
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
+
+
+def iter_frames(
+    info: SourceInfo, start: int = 0, stop: int | None = None, threads: int = 0
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (index, frame) for start <= index < stop; frames are BGR uint8, or 2-D for grayscale.
+
+    Memory stays bounded: one frame at a time. A video is decoded from its first frame so that
+    indices are counts of decoded frames; frames before `start` are decoded but not converted.
+    `threads`: decoder threads (0 = FFmpeg's choice; 1 when several processes share the cores).
+    """
+    stop = info.frame_count if stop is None else stop
+    if info.kind == "images":
+        yield from _iter_images(info, start, stop)
+    else:
+        yield from _iter_video(info, start, stop, threads)
+
+
+def _iter_images(info: SourceInfo, start: int, stop: int) -> Iterator[tuple[int, np.ndarray]]:
+    folder = Path(info.path)
+    for index in range(start, min(stop, len(info.files))):
+        image = _read_image(folder / info.files[index])
+        if image.shape[:2] != (info.height, info.width):
+            raise MediaError(
+                f"{folder.name}/{info.files[index]}: image size {image.shape[1]}x{image.shape[0]} differs "
+                f"from the first image's {info.width}x{info.height}"
+            )
+        if info.grayscale and image.ndim == 3:
+            image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        elif not info.grayscale and image.ndim == 2:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+        yield index, image
+
+
+def _iter_video(info: SourceInfo, start: int, stop: int, threads: int) -> Iterator[tuple[int, np.ndarray]]:
+    path = Path(info.path)
+    fmt = "gray" if info.grayscale else "bgr24"
+    index = 0
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        stream.codec_context.thread_count = threads
+        try:
+            for frame in container.decode(stream):
+                if index >= stop:
+                    return
+                if index >= start:
+                    image = frame.to_ndarray(format=fmt, threads=1)
+                    yield index, image
+                index += 1
+        except av.FFmpegError as exc:
+            raise MediaError(f"{path.name}: stream is corrupt or truncated at frame {index}") from exc
+    if index < stop:
+        raise MediaError(
+            f"{path.name}: stream is corrupt or truncated at frame {index} "
+            f"(decoded {index} frames, the container holds {info.frame_count})"
+        )

@@ -1,0 +1,94 @@
+"""Motion signals: optical flow between consecutive aligned face crops, per facial region.
+
+Head motion is removed by subtracting the median flow vector of the whole face area before taking
+magnitudes: the median follows the rigid majority of the skin, so a moving mouth or brow does
+not cancel itself, while a translating head leaves ~0 everywhere.
+"""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+
+from .decode import MediaError
+
+# Regions on the aligned template (fractions of the crop side; eyes sit at y = 0.36, see face.Aligner):
+# name -> list of (x0, y0, x1, y1) boxes.
+REGION_BOXES: dict[str, list[tuple[float, float, float, float]]] = {
+    "brows": [(0.16, 0.18, 0.84, 0.31)],
+    "eyes": [(0.16, 0.31, 0.84, 0.43)],
+    "nose": [(0.40, 0.43, 0.60, 0.60)],
+    "mouth": [(0.28, 0.60, 0.72, 0.80)],
+    "cheeks": [(0.14, 0.45, 0.37, 0.62), (0.63, 0.45, 0.86, 0.62)],
+}
+REGIONS = list(REGION_BOXES)
+FACE_BOX = (0.12, 0.15, 0.88, 0.90)
+DIS_PRESETS = {
+    "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
+    "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
+    "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
+}
+
+
+def _mask(size: int, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
+    mask = np.zeros((size, size), bool)
+    for x0, y0, x1, y1 in boxes:
+        mask[round(y0 * size) : round(y1 * size), round(x0 * size) : round(x1 * size)] = True
+    return mask
+
+
+def region_masks(size: int = 128) -> np.ndarray:
+    """(R, size, size) boolean masks in REGIONS order."""
+    return np.stack([_mask(size, REGION_BOXES[name]) for name in REGIONS])
+
+
+class FlowMeter:
+    """Per-region head-motion-free flow magnitude between two aligned grayscale crops."""
+
+    def __init__(self, size: int = 128, method: str = "dis", preset: str = "medium") -> None:
+        self.masks = region_masks(size)
+        self.face = _mask(size, [FACE_BOX])
+        if method == "dis":
+            if preset not in DIS_PRESETS:
+                raise MediaError(f"unknown DIS preset '{preset}' (choose {', '.join(DIS_PRESETS)})")
+            dis = cv2.DISOpticalFlow_create(DIS_PRESETS[preset])
+            self._flow = lambda a, b: dis.calc(a, b, None)
+        elif method == "farneback":
+            self._flow = lambda a, b: cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+        elif method == "tvl1":
+            if not hasattr(cv2, "optflow"):
+                raise MediaError("TV-L1 flow needs opencv-contrib (cv2.optflow), which is not installed")
+            tvl1 = cv2.optflow.DualTVL1OpticalFlow_create()
+            self._flow = lambda a, b: tvl1.calc(a, b, None)
+        else:
+            raise MediaError(f"unknown flow method '{method}' (dis, farneback, tvl1)")
+
+    def measure(self, previous: np.ndarray, current: np.ndarray) -> np.ndarray:
+        flow = self._flow(previous, current)
+        flow = flow - np.median(flow[self.face], axis=0)
+        magnitude = np.hypot(flow[..., 0], flow[..., 1])
+        return np.array([magnitude[m].mean() for m in self.masks], np.float32)
+
+
+def motion_plot(values: np.ndarray, regions: list[str], fps: float, width_in: float = 10.0) -> bytes:
+    """SVG of each region's signal over time (seconds when fps is known, else frames)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    x = np.arange(len(values)) / fps if fps else np.arange(len(values))
+    fig, ax = plt.subplots(figsize=(width_in, 2.4))
+    for r, name in enumerate(regions):
+        ax.plot(x, values[:, r], linewidth=0.8, label=name)
+    ax.set_xlabel("time (s)" if fps else "frame")
+    ax.set_ylabel("flow (px/frame)")
+    ax.set_xlim(x[0], x[-1] if len(x) > 1 else 1)
+    ax.legend(loc="upper right", ncol=len(regions), fontsize="small", frameon=False)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg")
+    plt.close(fig)
+    return buffer.getvalue()
