@@ -1,0 +1,129 @@
+"""MEGC challenge files (FORMATS.md §4): spotting CSVs, the 2019-21 evaluation log, spot-then-recognise.
+
+Frames are 1-based positions in the long video (index + 1), as in the SAMM-LV and CAS(ME)^2 sheets
+that the challenge ground truth comes from; the video column is the MEGC id (`15_0401`, `006_1`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from annotator.formats.writers.model import (
+    ExportError,
+    ExportInterval,
+    ExportReport,
+    kept,
+    position_1,
+    prepare,
+)
+
+TYPES = {"ME": "me", "MaE": "mae"}
+EXPRESSIONS = ("ME", "MaE")
+
+
+def _vid(iv: ExportInterval, report: ExportReport) -> str:
+    if iv.video.megc_id:
+        return iv.video.megc_id
+    report.sentinels["video without MEGC id -> its name"] += 1
+    return iv.video.name
+
+
+def _csv(header: list[str], rows: list[list]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def _conventions(report: ExportReport) -> None:
+    report.convention("frames: 1-based position = index + 1; video = MEGC id (name when none)")
+
+
+def megc2022(intervals: list[ExportInterval], report: ExportReport) -> bytes:
+    chosen = kept(intervals, report, EXPRESSIONS, needs_offset=True)
+    rows = [[_vid(iv, report), position_1(iv.onset), position_1(iv.offset), TYPES[iv.kind]] for iv in chosen]
+    _conventions(report)
+    report.counts["intervals_written"] = len(rows)
+    return _csv(["vid", "pred_onset", "pred_offset", "type"], rows)
+
+
+def megc2023(intervals: list[ExportInterval], report: ExportReport) -> bytes:
+    chosen = kept(intervals, report, EXPRESSIONS, needs_offset=True)
+    rows = [[_vid(iv, report), position_1(iv.onset), position_1(iv.offset), TYPES[iv.kind]] for iv in chosen]
+    _conventions(report)
+    report.counts["intervals_written"] = len(rows)
+    return _csv(["vid", "onset", "offset", "type"], rows)
+
+
+def spot_recognise(intervals: list[ExportInterval], report: ExportReport) -> bytes:
+    chosen = kept(intervals, report, EXPRESSIONS, needs_offset=True)
+    rows = [
+        [iv.video.subject, _vid(iv, report), position_1(iv.onset), position_1(iv.offset), iv.emotion]
+        for iv in chosen
+    ]
+    _conventions(report)
+    report.counts["intervals_written"] = len(rows)
+    return _csv(["subject", "video", "onset", "offset", "emotion"], rows)
+
+
+def _iou(a: ExportInterval, b: ExportInterval) -> float:
+    """IoU with frames counted inclusively (FORMATS.md §4)."""
+    inter = max(0, min(a.offset, b.offset) - max(a.onset, b.onset) + 1)
+    union = (a.offset - a.onset + 1) + (b.offset - b.onset + 1) - inter
+    return inter / union
+
+
+def match_iou(truths: list[ExportInterval], preds: list[ExportInterval], threshold: float = 0.5):
+    """One-to-one pairs (i, j): most pairs with IoU >= threshold, then largest total IoU.
+
+    A small local matcher: inference/metrics/spotting.py was not committed when this was written.
+    """
+    if not truths or not preds:
+        return []
+    iou = np.array([[_iou(t, p) for p in preds] for t in truths])
+    ok = iou >= threshold
+    # Each pair is worth more than all IoU together, so the count of pairs wins first.
+    weight = np.where(ok, len(truths) + len(preds) + iou, 0.0)
+    rows, cols = linear_sum_assignment(weight, maximize=True)
+    return [(int(i), int(j)) for i, j in zip(rows, cols, strict=True) if ok[i, j]]
+
+
+def megc_log(
+    intervals: list[ExportInterval], report: ExportReport, *, truths: list[ExportInterval], dataset: str
+) -> bytes:
+    """Predictions (`intervals`) against `truths`, per video and kind; `dataset`: 1 SAMM, 2 CAS(ME)^2."""
+    if not str(dataset).strip():
+        raise ExportError("megc-log: option dataset (1 SAMM, 2 CAS(ME)^2) is required")
+    gt_report = ExportReport(report.format)
+    truth = (
+        kept(prepare(list(truths), gt_report), gt_report, EXPRESSIONS, needs_offset=True) if truths else []
+    )
+    preds = kept(intervals, report, EXPRESSIONS, needs_offset=True)
+    report.skipped += [s.__class__(f"truth {s.interval}", s.reason) for s in gt_report.skipped]
+    groups: dict[tuple[str, str], tuple[list, list]] = defaultdict(lambda: ([], []))
+    for side, items in ((0, truth), (1, preds)):
+        for iv in items:
+            groups[(_vid(iv, report), iv.kind)][side].append(iv)
+    lines = []
+    for (vid, _kind), (ts, ps) in sorted(groups.items()):
+        pairs = match_iou(ts, ps)
+        rows = [(ts[i], ps[j], "TP") for i, j in pairs]
+        rows += [(t, None, "FN") for i, t in enumerate(ts) if i not in {i for i, _ in pairs}]
+        rows += [(None, p, "FP") for j, p in enumerate(ps) if j not in {j for _, j in pairs}]
+        rows.sort(key=lambda r: ((r[0] or r[1]).onset, (r[0] or r[1]).offset, r[2]))
+        for t, p, verdict in rows:
+            gt = f"{position_1(t.onset)} {position_1(t.offset)}" if t else "- -"
+            pr = f"{position_1(p.onset)} {position_1(p.offset)}" if p else "- -"
+            lines.append(f"{vid} {gt} {pr} {verdict}")
+            report.counts[verdict] += 1
+    _conventions(report)
+    report.convention("ME and MaE matched separately, one-to-one at IoU >= 0.5 (frames inclusive)")
+    report.counts["intervals_written"] = len(preds)
+    report.counts["truths_written"] = len(truth)
+    return "".join(line + "\n" for line in [str(dataset).strip(), *lines]).encode("utf-8")
