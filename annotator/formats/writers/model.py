@@ -62,7 +62,7 @@ class Skipped:
 class ExportReport:
     format: str
     path: str = ""
-    counts: Counter[str] = field(default_factory=Counter)  # intervals_in, videos_in, intervals_written, files...
+    counts: Counter[str] = field(default_factory=Counter)  # intervals_in, videos_in, intervals_written...
     conventions: list[str] = field(default_factory=list)  # frame count and sentinels applied
     sentinels: Counter[str] = field(default_factory=Counter)  # "apex unknown -> '/'": how many
     skipped: list[Skipped] = field(default_factory=list)
