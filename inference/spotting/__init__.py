@@ -1,0 +1,1 @@
+"""Spotters: the training-free baseline (``baseline.spot``)."""

@@ -1,0 +1,269 @@
+"""Training-free ME/MaE spotter on per-region motion signals (MODELS.md §2).
+
+Input ``values[t, r]`` is the flow magnitude of region r between frames t-1 and t (a speed), so an
+expression shows as motion while the face moves away from neutral and again while it returns.
+
+Steps, at a canonical ~30 fps: smooth each region; subtract the per-frame median of the regions
+(residual global motion); subtract a running median much wider than any expression so slow
+drift cancels; divide each region by its robust noise level (MAD), giving
+z-scores; take the strongest region per frame (``activity``) and average it over a short window
+(``accumulated``) so the away and return phases of one ME form one peak; detect peaks
+(``scipy.signal.find_peaks``); grow each peak's interval where the activity stays above a fraction
+of its peak; classify by duration; suppress eye-only events as blinks; NMS; cap per minute.
+
+Choices (MEGC baselines MDMD / flow feature difference -> what we do, and why):
+
+- drift: they difference frame t against t±k -> our input is already a per-frame speed, so the
+  windowed difference becomes subtracting a running median (window ``baseline_s``).
+- threshold: mean + p·(max − mean) of the video -> default ``mad``: z >= ``height`` in each
+  region's own noise units, so one huge MaE does not hide a video's MEs; ``range`` is the MEGC rule.
+- onset / offset: where the curve falls back -> first / last frame of the grown run, with
+  offset = last moving frame − 1 because a speed at t describes the step t−1 -> t.
+- apex: the peak of the curve -> the frame where half of the interval's motion has accumulated;
+  the away and return phases cover the same distance, so displacement peaks there.
+- score: peak height -> ``z / (z + score_z)`` (mad) or the relative height p (range), in [0, 1].
+  Every candidate keeps its score, so a caller re-thresholds without re-running.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from scipy.ndimage import median_filter, uniform_filter1d
+from scipy.signal import find_peaks
+
+EYE_REGION = "eyes"
+
+
+@dataclass(frozen=True)
+class BaselineParams:
+    """Every threshold of the spotter. Durations are in seconds, converted to frames of the working rate."""
+
+    canonical_fps: float = 30.0  # work at this rate when the video is much faster
+    smooth_s: float = 0.1  # moving average per region
+    global_reference: str = "median"  # "median" of the regions, "nose", or "none"
+    baseline_s: float = 6.0  # running-median width: well over the longest expression
+    accumulate_s: float = 0.2  # window merging the away and return phases of one movement
+    threshold_mode: str = "mad"  # "mad" (z-score) or "range" (mean + p * (max - mean))
+    height: float = 6.0  # mad: minimum peak z; range: minimum p
+    candidate_height: float = 3.0  # candidates kept down to this (same unit), for re-thresholding
+    fall: float = 0.25  # interval = where activity stays above fall * peak activity
+    fall_z: float = 1.0  # ... and above this z
+    bridge_s: float = 0.2  # dips shorter than this inside one movement do not end it
+    min_s: float = 0.1  # shorter runs are noise
+    me_max_s: float = 0.5  # ME <= 0.5 s
+    mae_max_s: float = 4.0  # MaE 0.5-4 s; longer runs are not expressions
+    blink_ratio: float = 0.5  # blink when no other region reaches this fraction of the eyes
+    nms_iou: float = 0.3
+    max_per_minute: float = 40.0
+    score_z: float = 10.0  # mad score: z / (z + score_z)
+
+    def __post_init__(self) -> None:
+        if self.global_reference not in ("median", "nose", "none"):
+            raise ValueError(f"global_reference must be median, nose or none, got {self.global_reference!r}")
+        if self.threshold_mode not in ("mad", "range"):
+            raise ValueError(f"threshold_mode must be mad or range, got {self.threshold_mode!r}")
+        for name, value in asdict(self).items():
+            if isinstance(value, float) and not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"BaselineParams.{name} must be a finite number >= 0, got {value}")
+        if self.canonical_fps <= 0 or not 0 < self.fall < 1 or self.me_max_s >= self.mae_max_s:
+            raise ValueError("BaselineParams: need canonical_fps > 0, 0 < fall < 1 and me_max_s < mae_max_s")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def score_cut(self, height: float | None = None) -> float:
+        """The score that a peak of ``height`` (default: ``self.height``) gets."""
+        h = self.height if height is None else height
+        return h / (h + self.score_z) if self.threshold_mode == "mad" else min(h, 1.0)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A detected movement, frames of the input video (0-based, inclusive)."""
+
+    kind: str  # "ME", "MaE", or "blink" (eye-only), "long" (> mae_max_s), "short" (< min_s)
+    onset: int
+    apex: int
+    offset: int
+    score: float
+    peak_z: float
+    regions: tuple[str, ...]  # regions ordered by their share of the motion
+
+    @property
+    def is_expression(self) -> bool:
+        return self.kind in ("ME", "MaE")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SpotResult:
+    intervals: list[Candidate]  # expressions with score >= the params' cut, after NMS and the cap
+    candidates: list[Candidate]  # everything found, for re-thresholding and for the UI
+    curves: dict[str, np.ndarray]  # one value per input frame: "activity", "accumulated", "z:<region>"
+    params: BaselineParams
+    fps: float
+    frame_count: int
+
+    def filter(self, min_score: float) -> list[Candidate]:
+        """Intervals at another score threshold, without re-running the detector."""
+        return select(self.candidates, min_score, self.params, self.frame_count / self.fps / 60.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "params": self.params.to_dict(),
+            "fps": self.fps,
+            "frame_count": self.frame_count,
+            "intervals": [c.to_dict() for c in self.intervals],
+            "candidates": [c.to_dict() for c in self.candidates],
+            "curves": {k: v.tolist() for k, v in self.curves.items()},
+        }
+
+
+def _check_input(values: np.ndarray, regions: Sequence[str], fps: float) -> np.ndarray:
+    x = np.asarray(values)
+    if x.ndim != 2 or x.shape[1] != len(regions):
+        raise ValueError(f"values must have shape (frames, {len(regions)} regions), got {x.shape}")
+    if len(set(regions)) != len(regions):
+        raise ValueError(f"regions contain duplicates: {list(regions)}")
+    if not (isinstance(fps, int | float) and math.isfinite(fps) and fps > 0):
+        raise ValueError(f"fps must be a positive number, got {fps!r}")
+    x = x.astype(np.float64)
+    bad = np.argwhere(~np.isfinite(x))
+    if len(bad):
+        t, r = bad[0]
+        raise ValueError(f"values[{t}, {r}] (region {regions[r]!r}) is {x[t, r]}: motion must be finite")
+    return x
+
+
+def _bins(n: int, fps: float, canonical: float) -> np.ndarray:
+    """First input frame of each working frame: whole frames when fps is near canonical, else bins."""
+    if fps < 1.5 * canonical:
+        return np.arange(n)
+    index = np.floor(np.arange(n) * canonical / fps + 1e-9).astype(np.int64)
+    return np.flatnonzero(np.r_[True, np.diff(index) > 0])
+
+
+def _grow(active: np.ndarray, start: int, bridge: int, limit: int) -> tuple[int, int]:
+    """The run of active frames around ``start``, crossing dips of at most ``bridge`` frames."""
+    bounds = []
+    for step in (-1, 1):
+        edge, i, gap = start, start, 0
+        while 0 <= i + step < len(active) and gap <= bridge and abs(i - start) <= limit:
+            i += step
+            if active[i]:
+                edge, gap = i, 0
+            else:
+                gap += 1
+        bounds.append(edge)
+    return bounds[0], bounds[1]
+
+
+def spot(
+    values: np.ndarray, regions: Sequence[str], fps: float, params: BaselineParams | None = None
+) -> SpotResult:
+    """Spot ME and MaE intervals in one video's motion signals; see the module docstring."""
+    params = params or BaselineParams()
+    regions = list(regions)
+    raw = _check_input(values, regions, fps)
+    n = len(raw)
+    starts = _bins(n, fps, params.canonical_fps)
+    ends = np.r_[starts[1:], n] - 1
+    rate = fps if len(starts) == n else params.canonical_fps
+
+    def frames(seconds: float) -> int:
+        return max(1, round(seconds * rate))
+
+    x = np.add.reduceat(raw, starts, axis=0) / (ends - starts + 1)[:, None] if n else raw
+    if n == 0:
+        return SpotResult([], [], {}, params, float(fps), 0)
+    x = uniform_filter1d(x, frames(params.smooth_s), axis=0, mode="nearest")
+    if params.global_reference == "median":
+        x = x - np.median(x, axis=1, keepdims=True)
+    elif params.global_reference == "nose":
+        if "nose" not in regions:
+            raise ValueError(f"global_reference='nose' needs a 'nose' region, got regions {regions}")
+        x = x - x[:, [regions.index("nose")]]
+    d = x - median_filter(x, size=(frames(params.baseline_s), 1), mode="nearest")
+    mad = 1.4826 * np.median(np.abs(d - np.median(d, axis=0)), axis=0)
+    z = d / np.maximum(mad, 1e-3 * np.abs(d).max(initial=0.0) + 1e-12)
+    activity = z.max(axis=1)
+    accumulated = uniform_filter1d(activity, frames(params.accumulate_s), mode="nearest")
+
+    peaks, _ = find_peaks(accumulated, height=params.candidate_height, distance=frames(params.accumulate_s))
+    mean, top = accumulated.mean(), accumulated.max()
+    half = frames(params.accumulate_s) // 2 + 1
+    bridge, limit = frames(params.bridge_s), frames(params.mae_max_s) + 1
+    candidates = []
+    for p in peaks:
+        lo, hi = max(0, p - half), min(len(activity), p + half + 1)
+        q = lo + int(np.argmax(activity[lo:hi]))
+        level = max(params.fall * activity[q], params.fall_z)
+        left, right = _grow(activity > level, q, bridge, limit)
+        onset = int(starts[left])
+        offset = max(onset, int(ends[right]) - 1)  # the speed at t is the step t-1 -> t
+        mass = np.cumsum(np.clip(activity[left : right + 1], 0.0, None))
+        j = left + int(np.searchsorted(mass, mass[-1] / 2))
+        apex = min(max(int(starts[j] + (ends[j] - starts[j]) // 2), onset), offset)
+        strength = np.clip(z[left : right + 1], 0.0, None).sum(axis=0)
+        order = tuple(regions[r] for r in np.argsort(-strength, kind="stable"))
+        seconds = (offset - onset + 1) / fps
+        if seconds < params.min_s:
+            kind = "short"
+        elif _is_blink(strength, regions, params.blink_ratio):
+            kind = "blink"
+        elif seconds <= params.me_max_s:
+            kind = "ME"
+        elif seconds <= params.mae_max_s:
+            kind = "MaE"
+        else:
+            kind = "long"
+        height = float(accumulated[p])
+        if params.threshold_mode == "mad":
+            score = height / (height + params.score_z)
+        else:
+            score = float(np.clip((height - mean) / (top - mean), 0.0, 1.0)) if top > mean else 0.0
+        candidates.append(Candidate(kind, onset, apex, offset, float(score), height, order))
+
+    per_frame = np.repeat(np.arange(len(starts)), ends - starts + 1)
+    curves = {"activity": activity[per_frame], "accumulated": accumulated[per_frame]}
+    curves.update({f"z:{name}": z[per_frame, r] for r, name in enumerate(regions)})
+    curves = {k: v.astype(np.float32) for k, v in curves.items()}
+    minutes = n / fps / 60.0
+    return SpotResult(
+        select(candidates, params.score_cut(), params, minutes), candidates, curves, params, fps, n
+    )
+
+
+def _is_blink(strength: np.ndarray, regions: list[str], ratio: float) -> bool:
+    """Eye-only movement: the eyes lead and no other region reaches ``ratio`` of their motion."""
+    if EYE_REGION not in regions:
+        return False
+    eyes = strength[regions.index(EYE_REGION)]
+    others = np.delete(strength, regions.index(EYE_REGION))
+    return eyes > 0 and (others.max(initial=0.0) < ratio * eyes)
+
+
+def _iou(a: Candidate, b: Candidate) -> float:
+    inter = max(0, min(a.offset, b.offset) - max(a.onset, b.onset) + 1)
+    return inter / ((a.offset - a.onset + 1) + (b.offset - b.onset + 1) - inter)
+
+
+def select(
+    candidates: Sequence[Candidate], min_score: float, params: BaselineParams, minutes: float
+) -> list[Candidate]:
+    """Expressions scoring >= min_score, non-maximum suppressed, capped per minute, by onset."""
+    kept: list[Candidate] = []
+    cap = max(1, math.ceil(params.max_per_minute * minutes))
+    for c in sorted(
+        (c for c in candidates if c.is_expression and c.score >= min_score), key=lambda c: -c.score
+    ):
+        if len(kept) < cap and all(_iou(c, k) < params.nms_iou for k in kept):
+            kept.append(c)
+    return sorted(kept, key=lambda c: (c.onset, c.offset))
