@@ -1,6 +1,6 @@
 """Export writers: exact file contents per format, frame conventions, sentinels, bytes, atomicity."""
 
-import io
+import hashlib
 import json
 import time
 import zipfile
@@ -479,8 +479,6 @@ def test_second_export_gives_identical_bytes(tmp_path):
 
 
 def test_sha256_is_of_the_content(tmp_path):
-    import hashlib
-
     report = write("csv", [iv(CASME, "ME", 0, 5, 10)], tmp_path / "g.csv")
     assert report.sha256 == hashlib.sha256((tmp_path / "g.csv").read_bytes()).hexdigest()
 
