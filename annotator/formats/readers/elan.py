@@ -3,10 +3,12 @@
 Tier names accepted (case, spaces, `-` and `_` ignored):
 
 - intervals: `ME` / `micro` / `micro-expression(s)`; `MaE` / `macro` / `macro-expression(s)`;
-  `blink` / `eye blink(s)`;
+  `blink` / `eye blink(s)`; `other`;
 - `apex`: an annotation whose start lies in an interval gives that interval's apex;
 - `AU` / `AUs` / `action units` and `emotion`: the annotation covering an interval's midpoint
-  gives its AUs / emotion. Other tiers are listed in the report's warnings and not imported.
+  gives its AUs / emotion;
+- these three may be scoped to one kind by a prefix, as mestudio's exporter writes them:
+  `ME apex`, `ME AUs`, `MaE emotion`. Other tiers are listed in the warnings and not imported.
 
 An interval annotation covers its frames' display time: it starts at the onset frame's time and
 ends where the frame after the offset begins, with frame f at round((f - 1) * 1000 / fps) ms
@@ -31,18 +33,28 @@ TIERS = {
     "ME": {"me", "micro", "microexpression", "microexpressions"},
     "MaE": {"mae", "macro", "macroexpression", "macroexpressions"},
     "blink": {"blink", "blinks", "eyeblink", "eyeblinks"},
+    "other": {"other", "others"},
     "apex": {"apex"},
     "aus": {"au", "aus", "actionunits"},
     "emotion": {"emotion", "emotions"},
 }
 _ROLE = {name: role for role, names in TIERS.items() for name in names}
-KINDS = ("ME", "MaE", "blink")
+KINDS = ("ME", "MaE", "blink", "other")
+DETAILS = ("apex", "aus", "emotion")
 
 Annotation = tuple[int, int, str]
 
 
-def tier_role(name: str) -> str | None:
-    return _ROLE.get(re.sub(r"[\s_\-]", "", name.lower()))
+def tier_role(name: str) -> tuple[str, str | None] | None:
+    """(role, kind it is scoped to or None): `ME` -> (ME, None), `MaE AUs` -> (aus, MaE)."""
+    squashed = re.sub(r"[\s_\-]", "", name.lower())
+    if squashed in _ROLE:
+        return _ROLE[squashed], None
+    for alias, kind in sorted(((a, k) for k in KINDS for a in TIERS[k]), key=lambda p: -len(p[0])):
+        role = _ROLE.get(squashed[len(alias) :]) if squashed.startswith(alias) else None
+        if role in DETAILS:
+            return role, kind
+    return None
 
 
 def frame_at(ms: float, fps: float) -> int:
@@ -72,57 +84,68 @@ def _read(path: Path, sheet: str | None, options: dict[str, Any]) -> ImportRepor
         )
     eaf = _open(path)
     report = ImportReport(format="eaf", file=str(path))
-    tiers: dict[str, list[tuple[str, list[Annotation]]]] = {role: [] for role in TIERS}
+    intervals: dict[str, list[tuple[str, list[Annotation]]]] = {kind: [] for kind in KINDS}
+    details: dict[tuple[str, str | None], list[Annotation]] = {}
     for name in eaf.get_tier_names():
-        role = tier_role(name)
-        if role is None:
+        found = tier_role(name)
+        if found is None:
             report.warnings.append(f"tier {name!r} is not one of the accepted tiers; not imported")
             continue
         data = sorted((a[0], a[1], a[2]) for a in eaf.get_annotation_data_for_tier(name))
-        tiers[role].append((name, data))
-    if sheet is not None:
-        tiers = {role: [(n, d) for n, d in found if n == sheet] for role, found in tiers.items()}
-    if not any(tiers[kind] for kind in KINDS):
-        raise FormatError(f"{path.name}: no ME, MaE or blink tier (tiers: {', '.join(eaf.get_tier_names())})")
+        role, scope = found
+        if role in KINDS:
+            if sheet is None or name == sheet:
+                intervals[role].append((name, data))
+        else:
+            details.setdefault((role, scope), []).extend(data)
+    if not any(intervals.values()):
+        raise FormatError(
+            f"{path.name}: no ME, MaE, blink or other tier (tiers: {', '.join(eaf.get_tier_names())})"
+        )
     media = [Path(m.get("MEDIA_URL", "")).stem for m in eaf.media_descriptors if m.get("MEDIA_URL")]
     video = media[0] if media else path.stem
-    apexes = [start for _, data in tiers["apex"] for start, _, _ in data]
-    aus = [a for _, data in tiers["aus"] for a in data]
-    emotions = [a for _, data in tiers["emotion"] for a in data]
 
     for kind in KINDS:
-        for tier, data in tiers[kind]:
-
-            def read_row(ctx: RowContext, values: list[Any], kind: str = kind, tier: str = tier) -> list:
-                start, end, value = values
-                onset, offset = frame_at(start, fps), frame_at(end, fps) - 1
-                offset = max(offset, onset)  # an annotation shorter than half a frame is one frame
-                apex = next((frame_at(a, fps) for a in apexes if start <= a < end), None)
-                return [
-                    IntervalRecord(
-                        subject="",
-                        video=video,
-                        kind=kind,
-                        onset=onset,
-                        apex=ctx.check_interval(onset, apex, offset),
-                        offset=offset,
-                        aus=_covering(aus, start, end),
-                        emotion=_covering(emotions, start, end),
-                        notes=value,
-                        frame_convention=FRAME_POSITION_1,
-                        raw={"tier": tier, "start_ms": str(start), "end_ms": str(end), "value": value},
-                    )
-                ]
-
+        scoped = {role: details.get((role, kind), []) + details.get((role, None), []) for role in DETAILS}
+        for tier, data in intervals[kind]:
+            read_row = _row_reader(kind, tier, video, fps, scoped)
             collect(report, tier, enumerate(data, start=1), read_row)
     return report
+
+
+def _row_reader(kind: str, tier: str, video: str, fps: float, details: dict[str, list[Annotation]]) -> Any:
+    """Turn one interval annotation into a record, with the apex/AU/emotion annotations it holds."""
+    apexes = sorted(start for start, _, _ in details["apex"])
+
+    def read_row(ctx: RowContext, values: list[Any]) -> list[IntervalRecord]:
+        start, end, value = values
+        onset = frame_at(start, fps)
+        offset = max(frame_at(end, fps) - 1, onset)  # shorter than half a frame: one frame
+        apex = next((frame_at(a, fps) for a in apexes if start <= a < end), None)
+        return [
+            IntervalRecord(
+                subject="",
+                video=video,
+                kind=kind,
+                onset=onset,
+                apex=ctx.check_interval(onset, apex, offset),
+                offset=offset,
+                aus=_covering(details["aus"], start, end),
+                emotion=_covering(details["emotion"], start, end),
+                notes=value,
+                frame_convention=FRAME_POSITION_1,
+                raw={"tier": tier, "start_ms": str(start), "end_ms": str(end), "value": value},
+            )
+        ]
+
+    return read_row
 
 
 def _match(path: Path, book: object) -> str:
     if path.is_dir() or book is not None:
         raise FormatError("not an ELAN file")
     eaf = _open(path)
-    kinds = [n for n in eaf.get_tier_names() if tier_role(n) in KINDS]
+    kinds = [n for n in eaf.get_tier_names() if (tier_role(n) or ("", ""))[0] in KINDS]
     if not kinds:
         raise FormatError(
             f"ELAN file without an ME, MaE or blink tier (tiers: {', '.join(eaf.get_tier_names())})"
