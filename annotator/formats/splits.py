@@ -68,7 +68,8 @@ def loso(samples: list[Sample]) -> list[Fold]:
 
 
 def kfold_subject(samples: list[Sample], k: int, seed: int) -> list[Fold]:
-    """k folds of whole subjects: subjects in seeded random order, each to the fold with fewest samples."""
+    """k folds of whole subjects, balanced by sample count: largest subject first to the lightest fold;
+    the seed orders subjects of equal size."""
     people = _people(samples)
     if not 2 <= k <= len(people):
         raise ExportError(f"kfold_subject: k must be in [2, {len(people)}] (number of subjects), got {k}")
@@ -76,6 +77,7 @@ def kfold_subject(samples: list[Sample], k: int, seed: int) -> list[Fold]:
     size = {p: 0 for p in people}
     for s in samples:
         size[s.person] += 1
+    people.sort(key=lambda p: -size[p])
     groups: list[set[tuple[str, str]]] = [set() for _ in range(k)]
     load = [0] * k
     for p in people:
