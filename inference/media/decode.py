@@ -168,7 +168,7 @@ def iter_frames(
     indices are counts of decoded frames; frames before `start` are decoded but not converted.
     `threads`: decoder threads (0 = FFmpeg's choice; 1 when several processes share the cores).
     """
-    stop = info.frame_count if stop is None else stop
+    stop = info.frame_count if stop is None else min(stop, info.frame_count)
     if info.kind == "images":
         yield from _iter_images(info, start, stop)
     else:
@@ -192,7 +192,61 @@ def _iter_images(info: SourceInfo, start: int, stop: int) -> Iterator[tuple[int,
 
 
 def _iter_video(info: SourceInfo, start: int, stop: int, threads: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Start at a keyframe when packet timestamps identify every frame; otherwise decode from frame 0."""
     path = Path(info.path)
+    next_index = start
+    plan = _seek_plan(path, start) if start > 0 else None
+    if plan is not None:
+        for index, image in _decode_from_keyframe(path, info, start, stop, threads, *plan):
+            yield index, image
+            next_index = index + 1
+    if next_index < stop:
+        yield from _decode_linear(path, info, next_index, stop, threads)
+
+
+def _seek_plan(path: Path, start: int) -> tuple[int, dict[int, int]] | None:
+    """(pts of the last keyframe at or before frame `start`, frame index of every pts), or None
+    when timestamps are missing or repeated and so cannot name frames."""
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        packets = [(p.pts, p.is_keyframe) for p in container.demux(stream) if p.size]
+    pts = [p for p, _ in packets]
+    if None in pts or len(set(pts)) != len(pts):
+        return None
+    index_of = {p: i for i, p in enumerate(sorted(pts))}
+    keys = [p for p, key in packets if key and index_of[p] <= start]
+    return (max(keys, key=index_of.__getitem__), index_of) if keys else None
+
+
+def _decode_from_keyframe(
+    path: Path, info: SourceInfo, start: int, stop: int, threads: int, key_pts: int, index_of: dict[int, int]
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Frames identified by their pts rank; stops (the caller falls back) at the first frame whose
+    pts is unknown or out of sequence, so an index is never guessed."""
+    fmt = "gray" if info.grayscale else "bgr24"
+    expected: int | None = None
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        stream.codec_context.thread_count = threads
+        container.seek(key_pts, stream=stream, backward=True, any_frame=False)
+        try:
+            for frame in container.decode(stream):
+                index = index_of.get(frame.pts) if frame.pts is not None else None
+                if index is None or (expected is None and index > start) or index != (expected or index):
+                    return
+                if index >= stop:
+                    return
+                if index >= start:
+                    yield index, frame.to_ndarray(format=fmt, threads=1)
+                expected = index + 1
+        except av.FFmpegError:
+            return
+
+
+def _decode_linear(
+    path: Path, info: SourceInfo, start: int, stop: int, threads: int
+) -> Iterator[tuple[int, np.ndarray]]:
     fmt = "gray" if info.grayscale else "bgr24"
     index = 0
     with _open(path) as container:
@@ -204,8 +258,7 @@ def _iter_video(info: SourceInfo, start: int, stop: int, threads: int) -> Iterat
                 if index >= stop:
                     return
                 if index >= start:
-                    image = frame.to_ndarray(format=fmt, threads=1)
-                    yield index, image
+                    yield index, frame.to_ndarray(format=fmt, threads=1)
                 index += 1
         except av.FFmpegError as exc:
             raise MediaError(f"{path.name}: stream is corrupt or truncated at frame {index}") from exc

@@ -1,8 +1,10 @@
 """Motion signals: optical flow between consecutive aligned face crops, per facial region.
 
-Head motion is removed by subtracting the median flow vector of the whole face area before taking
-magnitudes: the median follows the rigid majority of the skin, so a moving mouth or brow does
-not cancel itself, while a translating head leaves ~0 everywhere.
+Head motion is removed before taking magnitudes: an affine motion model (translation, rotation,
+scale, shear) is fitted to the flow of the whole face area, refitted on the 75 % of points that
+fit it best, and subtracted. Expressions move small patches of skin, so the robust fit follows the
+rigid majority; a translating, turning or nodding head leaves ~0 everywhere. (A median vector alone
+removes translation only: a 3 degree head turn then reads as much motion as a micro-expression.)
 """
 
 from __future__ import annotations
@@ -49,7 +51,12 @@ class FlowMeter:
 
     def __init__(self, size: int = 128, method: str = "dis", preset: str = "medium") -> None:
         self.masks = region_masks(size)
-        self.face = _mask(size, [FACE_BOX])
+        ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / size
+        self.grid = np.stack([xs, ys, np.ones_like(xs)], axis=-1)  # (size, size, 3) affine design
+        sample = _mask(size, [FACE_BOX])
+        sample[1::2] = False
+        sample[:, 1::2] = False
+        self.sample = sample
         if method == "dis":
             if preset not in DIS_PRESETS:
                 raise MediaError(f"unknown DIS preset '{preset}' (choose {', '.join(DIS_PRESETS)})")
@@ -67,9 +74,17 @@ class FlowMeter:
 
     def measure(self, previous: np.ndarray, current: np.ndarray) -> np.ndarray:
         flow = self._flow(previous, current)
-        flow = flow - np.median(flow[self.face], axis=0)
+        flow = flow - self.grid @ self._head_motion(flow)
         magnitude = np.hypot(flow[..., 0], flow[..., 1])
         return np.array([magnitude[m].mean() for m in self.masks], np.float32)
+
+    def _head_motion(self, flow: np.ndarray) -> np.ndarray:
+        """(3, 2) affine flow model fitted to the face area, robust to local expression motion."""
+        design, target = self.grid[self.sample], flow[self.sample]
+        coef = np.linalg.lstsq(design, target, rcond=None)[0]
+        residual = np.linalg.norm(target - design @ coef, axis=1)
+        inliers = residual <= np.percentile(residual, 75)
+        return np.linalg.lstsq(design[inliers], target[inliers], rcond=None)[0]
 
 
 def motion_plot(values: np.ndarray, regions: list[str], fps: float, width_in: float = 10.0) -> bytes:
