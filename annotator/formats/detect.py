@@ -6,6 +6,13 @@ from .readers import READERS
 from .readers.workbook import OLE_MAGIC, Book
 from .records import FormatError
 
+SOURCES = {
+    "workbook": "an Excel workbook",
+    "csv": "a CSV file",
+    "eaf": "an ELAN .eaf file",
+    "folder": "a folder",
+}
+
 
 def _source(path: Path) -> str:
     if path.is_dir():
@@ -32,7 +39,7 @@ def detect(path: str | Path) -> tuple[str, list[str]]:
     try:
         for reader in READERS.values():
             if reader.source != source:
-                tried.append(f"{reader.name}: needs a {reader.source}, this is a {source}")
+                tried.append(f"{reader.name}: reads {SOURCES[reader.source]}, this is {SOURCES[source]}")
                 continue
             try:
                 return reader.name, [reader.match(path, book)]
