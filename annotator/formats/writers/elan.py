@@ -19,6 +19,8 @@ from pympi.Elan import Eaf, to_string
 from annotator.formats.writers.model import ExportError, ExportInterval, ExportReport, ExportVideo, kept
 
 FIXED_DATE = "2000-01-01T00:00:00+00:00"
+# Fixed here, not from the mimetypes module, whose answers depend on the machine's tables.
+MIME = {"mp4": "video/mp4", "avi": "video/x-msvideo", "mov": "video/quicktime", "mkv": "video/x-matroska"}
 
 
 def frame_ms(index: int, fps: float) -> int:
@@ -31,10 +33,11 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-") or "video"
 
 
-def _eaf(video: ExportVideo, intervals: list[ExportInterval]) -> bytes:
+def _eaf(video: ExportVideo, intervals: list[ExportInterval], media: str) -> bytes:
     eaf = Eaf(author="mestudio")
     eaf.adocument["DATE"] = FIXED_DATE
     eaf.remove_tier("default")
+    eaf.add_linked_file(media, relpath=media, mimetype=MIME.get(media.rsplit(".", 1)[-1].lower(), "video/*"))
     for kind in sorted({iv.kind for iv in intervals}):
         for tier in (kind, f"{kind} apex", f"{kind} AUs", f"{kind} emotion"):
             eaf.add_tier(tier)
@@ -54,8 +57,14 @@ def _eaf(video: ExportVideo, intervals: list[ExportInterval]) -> bytes:
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + to_string(eaf, encoding="UTF-8")
 
 
-def eaf_files(intervals: list[ExportInterval], report: ExportReport) -> Iterator[tuple[str, bytes]]:
-    """`<subject>_<name>.eaf` per video, in sorted order (intervals come sorted by video)."""
+def eaf_files(
+    intervals: list[ExportInterval], report: ExportReport, *, media_url: str = "{name}.mp4"
+) -> Iterator[tuple[str, bytes]]:
+    """`<subject>_<name>.eaf` per video, in sorted order (intervals come sorted by video).
+
+    `media_url` (formatted with the video's fields) is the linked media: ELAN opens it beside the
+    .eaf, and readers take the video name from it.
+    """
     chosen = kept(intervals, report, ("ME", "MaE", "blink", "other"), needs_offset=True)
     report.convention(
         "ms = round_half_up(index * 1000 / fps) = round((frame - 1) * 1000 / fps), "
@@ -64,4 +73,7 @@ def eaf_files(intervals: list[ExportInterval], report: ExportReport) -> Iterator
     report.counts["intervals_written"] = len(chosen)
     for video, items in groupby(chosen, key=lambda iv: iv.video):
         report.counts["files"] += 1
-        yield f"{safe_name(video.subject)}_{safe_name(video.name)}.eaf", _eaf(video, list(items))
+        yield (
+            f"{safe_name(video.subject)}_{safe_name(video.name)}.eaf",
+            _eaf(video, list(items), media_url.format(**vars(video))),
+        )
