@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from pympi.Elan import Eaf
 
 from annotator.formats.writers import FORMATS, ExportError, ExportInterval, ExportVideo, write
-from annotator.formats.writers.aumatrix import au_numbers
 from annotator.formats.writers.elan import frame_ms
 
 CASME = ExportVideo("c1", "sub01", 200.0, 100, 46, "EP02_01f")
@@ -346,27 +345,23 @@ def test_au_matrix_rows(tmp_path):
     v = ExportVideo("x", "01", 30.0, 6, 1, "clip")
     report = write(
         "au-matrix",
-        [iv(v, "ME", 1, None, 2, "L4+7B"), iv(v, "MaE", 2, None, 4, "AU12,ref(10)")],
+        [iv(v, "ME", 1, None, 2, "L4+7B"), iv(v, "MaE", 2, None, 4, "AU12/14,foo")],
         tmp_path / "au.csv",
     )
     assert lines(tmp_path / "au.csv") == [
-        "video,frame,AU04,AU07,AU12",
-        "clip,0,0,0,0",
-        "clip,1,1,1,0",
-        "clip,2,1,1,1",
-        "clip,3,0,0,1",
-        "clip,4,0,0,1",
-        "clip,5,0,0,0",
+        "video,frame,AU04,AU07,AU12,AU14",
+        "clip,0,0,0,0,0",
+        "clip,1,1,1,0,0",
+        "clip,2,1,1,1,1",
+        "clip,3,0,0,1,1",
+        "clip,4,0,0,1,1",
+        "clip,5,0,0,0,0",
         "",
     ]
-    assert report.sentinels == {"AU token 'ref(10)' not an AU, ignored": 1}
-
-
-def test_au_numbers_minimal_parse():
-    assert au_numbers("4+L10") == ([4, 10], [])
-    assert au_numbers("AU4(k)") == ([4], [])
-    assert au_numbers("1，2 or 5") == ([1, 2, 5], [])
-    assert au_numbers("4D+r18+?") == ([4, 18], ["?"])
+    assert report.sentinels == {
+        "AU text 'foo' not an AU, ignored": 1,
+        "AU alternatives (12/14): every alternative marked": 1,
+    }
 
 
 def test_generic_csv_zero_based_and_empty_for_unknown(tmp_path):

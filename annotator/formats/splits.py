@@ -15,13 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from annotator.formats.emotions import MEGC3_LABELS, megc3
 from annotator.formats.writers.model import ExportError
 from annotator.formats.writers.output import save_file, save_folder
 
 GT_HEADER = ["database", "subject", "filename", "label"]
-COMPOSITE_CLASSES = {0: "negative", 1: "positive", 2: "surprise"}
-_NEGATIVE = {"repression", "anger", "contempt", "disgust", "fear", "sadness"}
-_NEGATIVE_CASME2 = {"disgust", "repression"}
 
 
 class LeakageError(ExportError):
@@ -96,33 +94,25 @@ def _composite_subject(dataset: str, subject: str) -> str:
     ]
 
 
-def _composite_label(dataset: str, emotion: str) -> int | None:
-    e = emotion.strip().lower()
-    if dataset == "smic":  # SMIC is labelled with the three classes already
-        return {"negative": 0, "positive": 1, "surprise": 2}.get(e)
-    if e == "happiness":
-        return 1
-    if e == "surprise":
-        return 2
-    return 0 if e in (_NEGATIVE_CASME2 if dataset == "casme2" else _NEGATIVE) else None
-
-
 def composite3(samples_by_dataset: dict[str, list[Sample]]) -> tuple[list[Sample], list[tuple[Sample, str]]]:
     """MEGC2019 composite set: (kept samples with label 0 negative / 1 positive / 2 surprise, dropped).
 
-    CASME II counts only disgust and repression as negative; `others` and every unlisted emotion
-    are dropped, each with its reason. Subjects are written as the challenge file does: `sub01`, `6`, `s01`.
+    The mapping is annotator.formats.emotions.megc3: CASME II counts only disgust and repression as
+    negative; `others` and every unlisted emotion are dropped, each with its reason. Subjects are
+    written as the challenge file does: `sub01`, `6`, `s01`.
     """
     kept, dropped = [], []
     for dataset, samples in samples_by_dataset.items():
         if dataset not in ("casme2", "samm", "smic"):
             raise ExportError(f"composite3: dataset {dataset!r} is not one of casme2, samm, smic")
         for s in samples:
-            label = _composite_label(dataset, str(s.label))
+            label = megc3(str(s.label), dataset)
             if label is None:
                 dropped.append((s, f"emotion {s.label!r} has no composite class in {dataset}"))
             else:
-                kept.append(Sample(dataset, _composite_subject(dataset, s.subject), s.filename, label))
+                kept.append(
+                    Sample(dataset, _composite_subject(dataset, s.subject), s.filename, MEGC3_LABELS[label])
+                )
     if not kept:
         raise ExportError("composite3: no sample maps to negative, positive or surprise")
     order = {"casme2": 0, "samm": 1, "smic": 2}

@@ -2,45 +2,32 @@
 
 A frame gets 1 for an AU when an interval that lists the AU covers it (onset..offset inclusive).
 Sides, intensities and uncertainty marks are dropped: the matrix says which AU moves, not how.
+Alternatives (`12/14`) mark every alternative: the coder saw one of them move.
 """
 
 from __future__ import annotations
 
-import re
 from itertools import groupby
 
 import numpy as np
 
+from annotator.formats.aus import parse_aus
 from annotator.formats.writers.model import ExportInterval, ExportReport, kept
 
-_SPLIT = re.compile(r"\+|,|，|\bor\b|\s+")
-_TOKEN = re.compile(r"^(?:AU)?[LRATB]?(\d+)", re.IGNORECASE)
 
-
-def au_numbers(aus: str) -> tuple[list[int], list[str]]:
-    """AU numbers of an AU string (`4+L10`, `AU4(k)`, `1,2`) and the tokens that name none.
-
-    A minimal local parser: annotator/formats/aus.parse_aus was not committed when this was written.
-    Alternatives (`4/7`) count the first AU only.
-    """
-    numbers, unread = [], []
-    for token in filter(None, (t.strip() for t in _SPLIT.split(aus))):
-        m = _TOKEN.match(token)
-        if m:
-            numbers.append(int(m.group(1)))
-        else:
-            unread.append(token)
-    return numbers, unread
+def au_numbers(aus: str, report: ExportReport) -> list[int]:
+    """AU numbers of a cell (annotator.formats.aus); what it cannot read is reported, not guessed."""
+    parsed = parse_aus(aus)
+    for fragment in parsed.fragments:
+        report.sentinels[f"AU text {fragment.text!r} not an AU, ignored"] += 1
+    if any(t.group is not None for t in parsed.tokens):
+        report.sentinels["AU alternatives (12/14): every alternative marked"] += 1
+    return [t.au for t in parsed.tokens]
 
 
 def au_matrix(intervals: list[ExportInterval], report: ExportReport) -> bytes:
     chosen = kept(intervals, report, ("ME", "MaE", "blink", "other"), needs_offset=True)
-    parsed = {}
-    for iv in chosen:
-        numbers, unread = au_numbers(iv.aus)
-        parsed[id(iv)] = numbers
-        for token in unread:
-            report.sentinels[f"AU token {token!r} not an AU, ignored"] += 1
+    parsed = {id(iv): au_numbers(iv.aus, report) for iv in chosen}
     columns = sorted({n for numbers in parsed.values() for n in numbers})
     if not columns:
         report.convention("no interval lists an AU: the matrix has only video and frame columns")

@@ -10,9 +10,6 @@ import csv
 import io
 from collections import defaultdict
 
-import numpy as np
-from scipy.optimize import linear_sum_assignment
-
 from annotator.formats.writers.model import (
     ExportError,
     ExportInterval,
@@ -21,6 +18,7 @@ from annotator.formats.writers.model import (
     position_1,
     prepare,
 )
+from inference.metrics.spans import Span, match_spans
 
 TYPES = {"ME": "me", "MaE": "mae"}
 EXPRESSIONS = ("ME", "MaE")
@@ -72,26 +70,14 @@ def spot_recognise(intervals: list[ExportInterval], report: ExportReport) -> byt
     return _csv(["subject", "video", "onset", "offset", "emotion"], rows)
 
 
-def _iou(a: ExportInterval, b: ExportInterval) -> float:
-    """IoU with frames counted inclusively (FORMATS.md §4)."""
-    inter = max(0, min(a.offset, b.offset) - max(a.onset, b.onset) + 1)
-    union = (a.offset - a.onset + 1) + (b.offset - b.onset + 1) - inter
-    return inter / union
+def match_iou(truths: list[ExportInterval], preds: list[ExportInterval]) -> list[tuple[int, int]]:
+    """One-to-one pairs (truth, prediction) at IoU >= 0.5: the project's MEGC matcher."""
+    pairs, _ = match_spans([_span(t) for t in truths], [_span(p) for p in preds], 0.5)
+    return [(i, j) for i, j, _ in pairs]
 
 
-def match_iou(truths: list[ExportInterval], preds: list[ExportInterval], threshold: float = 0.5):
-    """One-to-one pairs (i, j): most pairs with IoU >= threshold, then largest total IoU.
-
-    A small local matcher: inference/metrics/spotting.py was not committed when this was written.
-    """
-    if not truths or not preds:
-        return []
-    iou = np.array([[_iou(t, p) for p in preds] for t in truths])
-    ok = iou >= threshold
-    # Each pair is worth more than all IoU together, so the count of pairs wins first.
-    weight = np.where(ok, len(truths) + len(preds) + iou, 0.0)
-    rows, cols = linear_sum_assignment(weight, maximize=True)
-    return [(int(i), int(j)) for i, j in zip(rows, cols, strict=True) if ok[i, j]]
+def _span(iv: ExportInterval) -> Span:
+    return Span(iv.kind, iv.onset, iv.offset, ref=iv.ref)
 
 
 def megc_log(
