@@ -598,3 +598,11 @@ def test_round_trip_through_reader(tmp_path, fmt):
         (name, i.kind, i.onset, i.apex, i.offset, i.aus, i.emotion if emotions else "")
         for name, i in zip(videos, intervals, strict=True)
     )
+
+
+def test_missing_or_unknown_option_is_named(tmp_path):
+    with pytest.raises(ExportError, match="megc-log: missing a required argument: 'dataset'"):
+        write("megc-log", [iv(LONG, "ME", 0, None, 5)], tmp_path / "log.txt", truths=[])
+    with pytest.raises(ExportError, match="casme2: got an unexpected keyword argument 'fps'"):
+        write("casme2", [iv(CASME, "ME", 0, None, 5)], tmp_path / "c.xlsx", fps=30)
+    assert list(tmp_path.iterdir()) == []

@@ -4,10 +4,15 @@
 converts frame indices to its own count and writes its sentinels for unknown apex/offset; the
 report says which conventions it applied, what it skipped and why, and the content's sha256.
 Same input, same bytes; the target appears only when complete (temp file, then rename).
+
+Options: megc-log `truths=[ExportInterval], dataset="1"|"2"`; eaf `media_url="{name}.mp4"` (a path
+ending in .zip gives a zip, otherwise a folder); labelstudio `video_url="{name}"`; clips
+`crops=callable(video, start, stop) -> (T, H, W) uint8` (a .zip path).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +25,7 @@ from annotator.formats.writers.model import (
     Skipped,
     prepare,
 )
-from annotator.formats.writers.output import save_file, save_folder
+from annotator.formats.writers.output import check_target, save_file, save_folder
 
 __all__ = ["FORMATS", "ExportError", "ExportInterval", "ExportReport", "ExportVideo", "Skipped", "write"]
 
@@ -56,9 +61,11 @@ def write(
         raise ExportError(f"{format}: the output is a zip archive; name it *.zip, not {target.name!r}")
     report = ExportReport(format, path=str(target))
     try:
-        content = writer(prepare(list(intervals), report), report, **options)
+        inspect.signature(writer).bind(intervals, report, **options)
     except TypeError as e:  # a missing or unknown option, named by Python
         raise ExportError(f"{format}: {e}") from e
+    check_target(target, overwrite)  # before the work, not only after it
+    content = writer(prepare(list(intervals), report), report, **options)
     if container == "folder-or-zip" and target.suffix.lower() != ".zip":
         report.sha256 = save_folder(target, content, overwrite)
     else:

@@ -14,6 +14,7 @@ from annotator.formats.writers.model import (
     ExportError,
     ExportInterval,
     ExportReport,
+    Skipped,
     kept,
     position_1,
     prepare,
@@ -91,7 +92,7 @@ def megc_log(
         kept(prepare(list(truths), gt_report), gt_report, EXPRESSIONS, needs_offset=True) if truths else []
     )
     preds = kept(intervals, report, EXPRESSIONS, needs_offset=True)
-    report.skipped += [s.__class__(f"truth {s.interval}", s.reason) for s in gt_report.skipped]
+    report.skipped += [Skipped(f"truth {s.interval}", s.reason) for s in gt_report.skipped]
     groups: dict[tuple[str, str], tuple[list, list]] = defaultdict(lambda: ([], []))
     for side, items in ((0, truth), (1, preds)):
         for iv in items:

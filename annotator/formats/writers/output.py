@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -66,7 +66,7 @@ def text_bytes(lines: Iterable[str]) -> bytes:
     return "".join(line + "\n" for line in lines).encode("utf-8")
 
 
-def _refuse_existing(target: Path, overwrite: bool) -> None:
+def check_target(target: Path, overwrite: bool) -> None:
     if (target.exists() or target.is_symlink()) and not overwrite:
         raise ExportError(f"{target} exists; pass overwrite=True to replace it")
     if not target.parent.is_dir():
@@ -75,7 +75,7 @@ def _refuse_existing(target: Path, overwrite: bool) -> None:
 
 def save_file(target: Path, content: bytes | Members, overwrite: bool) -> str:
     """Write bytes, or members as a zip, to target atomically; return the sha256 of the file."""
-    _refuse_existing(target, overwrite)
+    check_target(target, overwrite)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -93,7 +93,7 @@ def save_file(target: Path, content: bytes | Members, overwrite: bool) -> str:
 
 def save_folder(target: Path, members: Members, overwrite: bool) -> str:
     """Write members as files of a new folder, swapped in at the end; sha256 over names and contents."""
-    _refuse_existing(target, overwrite)
+    check_target(target, overwrite)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part"))
     try:
         digest = hashlib.sha256()
@@ -119,7 +119,3 @@ def save_folder(target: Path, members: Members, overwrite: bool) -> str:
 
 def _member_digest(name: str, data: bytes) -> bytes:
     return name.encode() + b"\0" + hashlib.sha256(data).digest()
-
-
-def iter_sorted(members: dict[str, bytes]) -> Iterator[tuple[str, bytes]]:
-    return iter(sorted(members.items()))
