@@ -2,7 +2,7 @@
 
 Run: `.venv/bin/python -m bench.timeline_harness.server --frames 5000 --port 8765`, then open
 http://127.0.0.1:8765/. Tests and benchmarks start it in-process with `start_server()`.
-`POST /_harness/offline {"offline": true}` makes the API answer 503 (to test unsaved work).
+`POST /_harness/offline {"offline": true}` makes every API write answer 503 (to test unsaved work).
 """
 
 import argparse
@@ -85,6 +85,7 @@ class Harness:
 ROUTES: list[tuple[str, str, str]] = [
     ("GET", r"/(?:videos/\d+/)?", "page"),
     ("GET", r"/static/(?P<path>.+)", "static"),
+    ("GET", r"/favicon\.ico", "favicon"),
     ("GET", r"/api/videos/\d+/timeline/", "config"),
     ("GET", r"/videos/\d+/chunks/(?P<index>\d+)", "chunk"),
     ("GET", r"/videos/\d+/frames/(?P<index>\d+)\.jpg", "frame"),
@@ -143,7 +144,7 @@ class Handler(BaseHTTPRequestHandler):
         name, match = found[0]
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         try:
-            if url.path.startswith("/api/") and self.harness.offline:
+            if url.path.startswith("/api/") and method != "GET" and self.harness.offline:
                 raise ApiError(503, {"detail": "Harness is offline."})
             if (
                 method != "GET"
@@ -177,6 +178,9 @@ class Handler(BaseHTTPRequestHandler):
         if not file.is_relative_to(STATIC_ROOT) or not file.is_file():
             raise KeyError(f"static file {path}")
         self._send(200, file.read_bytes(), CONTENT_TYPES.get(file.suffix, "application/octet-stream"))
+
+    def do_favicon(self, query: dict[str, str]) -> None:
+        self._send(HTTPStatus.NO_CONTENT, content_type="image/x-icon")
 
     def do_config(self, query: dict[str, str]) -> None:
         self._json(200, self.harness.config())

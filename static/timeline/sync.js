@@ -1,0 +1,231 @@
+// Human intervals and their journey to the server. Each interval is an entry holding what the server
+// last confirmed (`server`) and what the coder wants (`local`, null = deleted). Any difference is sent
+// at once with the server's version; edits made while a request is in flight are sent after it.
+// 409 stops the entry and keeps both sides for the coder to choose; nothing is overwritten silently.
+// Entries that differ from the server are mirrored to localStorage until the server has them.
+
+import { ApiError, fillUrl } from "./api.js";
+
+export const FIELDS = ["kind", "onset", "apex", "offset", "aus", "emotion", "notes"];
+const RETRY_MS = 2000;
+
+export function pickFields(obj) {
+  return obj ? Object.fromEntries(FIELDS.map((f) => [f, obj[f] ?? (["apex", "offset"].includes(f) ? null : "")])) : null;
+}
+
+function diff(local, server) {
+  return Object.fromEntries(FIELDS.filter((f) => local[f] !== server[f]).map((f) => [f, local[f]]));
+}
+
+export class IntervalSync {
+  constructor({ api, config, onChange }) {
+    this.api = api;
+    this.config = config;
+    this.onChange = onChange;
+    this.entries = new Map();
+    this.undoStack = [];
+    this.redoStack = [];
+    this.storageKey = `mestudio:timeline:${config.video.id}:unsaved`;
+    this.nextKey = 1;
+    this.retryTimer = null;
+  }
+
+  /** Take the server's list, then re-apply whatever an earlier page left unsaved in localStorage. */
+  load(serverList) {
+    for (const obj of serverList) this.entries.set(`s${obj.id}`, this.newEntry(`s${obj.id}`, obj));
+    let saved = [];
+    try {
+      saved = JSON.parse(localStorage.getItem(this.storageKey) || "[]");
+    } catch {
+      console.error("timeline: unreadable unsaved edits in localStorage, ignored");
+    }
+    for (const { base, local } of saved) {
+      if (!base) {
+        const entry = this.newEntry(`n${this.nextKey++}`, null);
+        entry.local = local;
+        this.entries.set(entry.key, entry);
+        continue;
+      }
+      const entry = this.entries.get(`s${base.id}`);
+      if (entry && entry.server.version === base.version) entry.local = local;
+      else if (entry) entry.conflict = { mine: local, theirs: entry.server };
+      else {
+        const gone = this.newEntry(`s${base.id}`, base);
+        gone.conflict = { mine: local, theirs: null };
+        this.entries.set(gone.key, gone);
+      }
+    }
+    for (const key of this.entries.keys()) this.sync(key);
+    this.persist();
+  }
+
+  newEntry(key, server) {
+    return { key, server, local: pickFields(server), sending: false, error: null, conflict: null };
+  }
+
+  /** Intervals to draw: the coder's values, with a status for each. */
+  list() {
+    const out = [];
+    for (const e of this.entries.values()) {
+      const fields = e.local || (e.conflict && e.conflict.theirs ? pickFields(e.conflict.theirs) : null);
+      if (fields) out.push({ key: e.key, id: e.server?.id ?? null, ...fields, status: this.status(e), version: e.server?.version ?? 0 });
+    }
+    return out.sort((a, b) => a.onset - b.onset);
+  }
+
+  get(key) {
+    return this.entries.get(key) || null;
+  }
+
+  status(e) {
+    if (e.conflict) return "conflict";
+    if (e.error) return e.error.status === 0 || e.error.status >= 500 ? "offline" : "invalid";
+    return this.dirty(e) || e.sending ? "saving" : "saved";
+  }
+
+  dirty(e) {
+    if (!e.local || !e.server) return e.local !== null || e.server !== null;
+    return Object.keys(diff(e.local, e.server)).length > 0;
+  }
+
+  create(fields) {
+    const entry = this.newEntry(`n${this.nextKey++}`, null);
+    this.entries.set(entry.key, entry);
+    this.apply(entry.key, { ...pickFields({}), ...fields });
+    return entry.key;
+  }
+
+  edit(key, changes) {
+    const entry = this.entries.get(key);
+    if (!entry?.local) throw new Error(`interval ${key} cannot be edited: it does not exist or is deleted`);
+    this.apply(key, { ...entry.local, ...changes });
+  }
+
+  remove(key) {
+    this.apply(key, null);
+  }
+
+  /** Every user change goes through here: one undo step, then saved at once. */
+  apply(key, after) {
+    const entry = this.entries.get(key);
+    this.undoStack.push({ key, before: entry.local, after });
+    this.redoStack = [];
+    this.set(entry, after);
+  }
+
+  undo() {
+    return this.travel(this.undoStack, this.redoStack, "before");
+  }
+
+  redo() {
+    return this.travel(this.redoStack, this.undoStack, "after");
+  }
+
+  travel(from, to, side) {
+    const step = from.pop();
+    if (!step) return null;
+    to.push(step);
+    this.set(this.entries.get(step.key), step[side]);
+    return step.key;
+  }
+
+  set(entry, local) {
+    entry.local = local;
+    entry.error = null;
+    this.persist();
+    this.sync(entry.key);
+    this.onChange();
+  }
+
+  /** Escape: forget what the server has not accepted. */
+  revert(key) {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    entry.local = pickFields(entry.server);
+    entry.error = null;
+    entry.conflict = null;
+    this.persist();
+    this.onChange();
+  }
+
+  resolve(key, choice) {
+    const entry = this.entries.get(key);
+    const { mine, theirs } = entry.conflict;
+    entry.conflict = null;
+    entry.server = theirs;
+    entry.local = choice === "mine" ? mine : pickFields(theirs);
+    this.persist();
+    this.sync(key);
+    this.onChange();
+  }
+
+  /** Record an interval the server created by itself (an accepted prediction). */
+  adopt(obj) {
+    const entry = this.newEntry(`s${obj.id}`, obj);
+    this.entries.set(entry.key, entry);
+    this.onChange();
+    return entry.key;
+  }
+
+  async sync(key) {
+    const entry = this.entries.get(key);
+    if (!entry || entry.sending || entry.conflict || !this.dirty(entry)) return;
+    if (entry.error && entry.error.status >= 400 && entry.error.status < 500) return; // wait for an edit
+    const { local, server } = entry;
+    entry.sending = true;
+    this.onChange();
+    try {
+      if (local === null) {
+        const url = fillUrl(this.config.interval_url, { id: server.id });
+        await this.api.request("DELETE", `${url}?version=${server.version}`);
+        entry.server = null;
+      } else if (server === null) {
+        const body = { video: this.config.video.id, ...local };
+        entry.server = await this.api.request("POST", this.config.interval_create_url, body);
+      } else {
+        const url = fillUrl(this.config.interval_url, { id: server.id });
+        entry.server = await this.api.request("PATCH", url, { ...diff(local, server), version: server.version });
+      }
+      entry.error = null;
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      if (err.status === 409) entry.conflict = { mine: local, theirs: err.body?.current ?? null };
+      else if (err.status === 404 && server) entry.conflict = { mine: local, theirs: null };
+      else entry.error = err;
+      if (!entry.conflict && (err.status === 0 || err.status >= 500)) this.scheduleRetry();
+    } finally {
+      entry.sending = false;
+    }
+    this.persist();
+    this.onChange();
+    if (!entry.error) this.sync(key);
+  }
+
+  scheduleRetry() {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.retryAll();
+    }, RETRY_MS);
+  }
+
+  /** Enter, a retry tick or the browser coming back online: send everything not yet on the server. */
+  retryAll() {
+    for (const entry of this.entries.values()) {
+      if (entry.error && (entry.error.status === 0 || entry.error.status >= 500)) entry.error = null;
+      this.sync(entry.key);
+    }
+  }
+
+  persist() {
+    const unsaved = [...this.entries.values()]
+      .filter((e) => e.conflict || this.dirty(e))
+      .map((e) => ({ base: e.server, local: e.conflict ? e.conflict.mine : e.local }));
+    if (unsaved.length) localStorage.setItem(this.storageKey, JSON.stringify(unsaved));
+    else localStorage.removeItem(this.storageKey);
+  }
+
+  pendingCount() {
+    return [...this.entries.values()].filter((e) => e.conflict || this.dirty(e)).length;
+  }
+}

@@ -1,0 +1,384 @@
+// The timeline editor: mounts on [data-testid="timeline"][data-config-url] and wires the viewer,
+// the track, the side panel, the keyboard and autosave together. No build step, no dependencies.
+
+import { Api, fillUrl } from "./api.js";
+import { FrameCache } from "./frames.js";
+import { commandFor, KEY_HELP } from "./keys.js";
+import { Panel } from "./panel.js";
+import { IntervalSync } from "./sync.js";
+import { LABEL_W, Track } from "./track.js";
+import { SPEEDS, Viewer } from "./viewer.js";
+
+const HTML = `
+<div class="mt-main">
+  <div class="mt-stage"><canvas class="mt-frame" data-testid="frame-canvas"></canvas>
+    <div class="mt-help" data-testid="help" hidden></div>
+    <form class="mt-goto" hidden><label>go to frame <input type="number" data-testid="goto-input"></label></form>
+  </div>
+  <aside class="mt-panel" data-testid="panel"></aside>
+</div>
+<div class="mt-bar">
+  <span class="mt-counter" data-testid="counter"></span>
+  <span class="mt-speed" data-testid="speed"></span>
+  <span class="mt-kind"></span>
+  <span class="mt-flash" role="status"></span>
+  <span class="mt-save" data-testid="save-summary"></span>
+  <button type="button" class="mt-helpbtn" title="keyboard (?)">?</button>
+</div>
+<canvas class="mt-overview" data-testid="overview"></canvas>
+<canvas class="mt-track" data-testid="track"></canvas>`;
+
+function speedLabel(s) {
+  return s >= 1 ? `${s}×` : `1/${1 / s}×`;
+}
+
+function formatTime(seconds) {
+  const m = Math.floor(seconds / 60);
+  return `${String(m).padStart(2, "0")}:${(seconds - m * 60).toFixed(3).padStart(6, "0")}`;
+}
+
+export class Timeline {
+  constructor(root, config) {
+    this.root = root;
+    this.config = config;
+    this.api = new Api(config.csrf_token);
+    this.selected = null; // {type: "interval" | "prediction", key}
+    this.predictions = [];
+    this.predEdits = new Map(); // prediction id -> adjusted fields, sent with accept
+    this.motion = null;
+    this.motionMax = {};
+    this.newKind = config.dataset.kinds[0];
+    this.intervalCache = null;
+    this.lastDrawn = { cursor: -1 };
+    root.innerHTML = HTML;
+    root.classList.add("mt-root");
+    const $ = (s) => root.querySelector(s);
+    this.els = { counter: $(".mt-counter"), speed: $(".mt-speed"), kind: $(".mt-kind"), flash: $(".mt-flash"), save: $(".mt-save"), help: $(".mt-help"), goto: $(".mt-goto") };
+    const { video, frames } = config;
+    this.frames = new FrameCache({
+      chunkUrl: frames.chunk_url, chunkSize: frames.chunk_size, frameCount: video.frame_count,
+      width: video.width, height: video.height, onDecoded: (f) => this.viewer.decoded(f),
+    });
+    this.viewer = new Viewer({ root, canvas: $(".mt-frame"), frames: this.frames, frameCount: video.frame_count, fps: video.fps, onFrame: (c) => this.onFrame(c) });
+    this.sync = new IntervalSync({ api: this.api, config, onChange: () => this.changed() });
+    this.track = new Track({ tl: this, overview: $(".mt-overview"), canvas: $(".mt-track") });
+    this.panel = new Panel({ tl: this, node: $(".mt-panel") });
+    this.els.help.append(...KEY_HELP.map(([k, d]) => Object.assign(document.createElement("div"), { innerHTML: `<kbd>${k}</kbd><span>${d}</span>` })));
+    $(".mt-helpbtn").addEventListener("click", () => this.command("help"));
+    this.els.goto.addEventListener("submit", (e) => this.gotoSubmit(e));
+    window.addEventListener("keydown", (e) => this.keydown(e));
+    window.addEventListener("online", () => this.sync.retryAll());
+  }
+
+  url(name, values) {
+    return fillUrl(this.config[name], values);
+  }
+
+  async start() {
+    this.viewer.seek(0);
+    const overview = new Image();
+    overview.onload = () => {
+      this.track.overviewImage = overview;
+      this.requestDraw(true);
+    };
+    overview.src = this.config.frames.overview_url;
+    const [intervals, predictions, motion] = await Promise.all([
+      this.api.get(this.config.intervals_url),
+      this.api.get(this.config.predictions_url).catch((err) => this.failed("predictions", err, [])),
+      this.api.get(this.config.motion_url).catch((err) => this.failed("motion signals", err, {})),
+    ]);
+    this.predictions = predictions;
+    this.setMotion(motion);
+    this.sync.load(intervals);
+    this.track.resize();
+    this.changed();
+    this.dataReadyAt = performance.now();
+    this.root.dataset.ready = "true";
+  }
+
+  failed(what, err, fallback) {
+    this.flash(`${what} unavailable (${err.status || "network"})`);
+    return fallback;
+  }
+
+  setMotion(motion) {
+    if (!motion?.values || !motion.regions) return;
+    const values = {};
+    for (const region of motion.regions) {
+      if (!Array.isArray(motion.values[region])) continue;
+      values[region] = Float32Array.from(motion.values[region]);
+      this.motionMax[region] = values[region].reduce((m, v) => (v > m ? v : m), 0) || 1;
+    }
+    this.motion = { regions: motion.regions, values };
+  }
+
+  // ---- views of the data, for the track and the panel ----
+  intervalList() {
+    this.intervalCache ??= this.sync.list();
+    return this.intervalCache;
+  }
+
+  intervalsIn(kind) {
+    return this.intervalList().filter((i) => i.kind === kind);
+  }
+
+  runs() {
+    const runs = new Map();
+    for (const p of this.predictions) if (!runs.has(p.run)) runs.set(p.run, { id: p.run, name: p.run_name || `run ${p.run}` });
+    return [...runs.values()];
+  }
+
+  predictionView(p) {
+    return { ...p, ...this.predEdits.get(p.id), key: `p${p.id}` };
+  }
+
+  predictionsIn(run) {
+    return this.predictions.filter((p) => p.run === run).map((p) => this.predictionView(p));
+  }
+
+  selectedItem() {
+    const sel = this.selected;
+    if (!sel) return null;
+    const item = sel.type === "interval" ? this.intervalList().find((i) => i.key === sel.key)
+      : this.predictions.map((p) => this.predictionView(p)).find((p) => p.key === sel.key);
+    return item ? { type: sel.type, item } : null;
+  }
+
+  canEditItem() {
+    return this.config.can_edit;
+  }
+
+  // ---- drawing ----
+  changed() {
+    this.intervalCache = null;
+    if (this.selected && !this.selectedItem()) this.selected = null;
+    this.panel.update();
+    const n = this.sync.pendingCount();
+    this.els.save.textContent = n ? `${n} unsaved` : "all saved";
+    this.els.save.dataset.state = n ? "pending" : "saved";
+    this.requestDraw(true);
+  }
+
+  requestDraw(trackToo = false) {
+    if (trackToo) this.track.dirty = true;
+    this.viewer.request();
+  }
+
+  onFrame(cursor) {
+    this.track.follow(cursor, this.viewer.playing);
+    if (this.track.dirty || cursor !== this.lastDrawn.cursor) {
+      this.track.draw();
+      this.lastDrawn.cursor = cursor;
+    }
+    const { video } = this.config;
+    const loading = this.viewer.painted !== cursor ? " · loading" : "";
+    this.els.counter.textContent = `frame ${cursor} · #${cursor + video.first_frame_number} · ${formatTime(cursor / video.fps)} / ${video.frame_count} frames${loading}`;
+    this.els.speed.textContent = `${this.viewer.playing ? "▶" : "❚❚"} ${speedLabel(this.viewer.speed)}`;
+    this.els.kind.textContent = `new: ${this.newKind}`;
+  }
+
+  flash(text) {
+    this.els.flash.textContent = text;
+    clearTimeout(this.flashTimer);
+    this.flashTimer = setTimeout(() => (this.els.flash.textContent = ""), 4000);
+  }
+
+  // ---- actions ----
+  seek(frame, inputTime = null) {
+    this.viewer.seek(frame, inputTime);
+  }
+
+  select(sel) {
+    this.selected = sel;
+    this.panel.update();
+    this.requestDraw(true);
+  }
+
+  editSelected(changes) {
+    const sel = this.selectedItem();
+    if (!sel) return;
+    if (sel.type === "interval") this.sync.edit(sel.item.key, changes);
+    else {
+      this.predEdits.set(sel.item.id, { ...this.predEdits.get(sel.item.id), ...changes });
+      this.changed();
+    }
+  }
+
+  setPoint(sel, field, value) {
+    if (sel?.key !== this.selected?.key) this.select(sel);
+    this.editSelected({ [field]: value });
+  }
+
+  keydown(e) {
+    const target = e.target;
+    const typing = target instanceof HTMLElement && target.closest("input, textarea, select");
+    if (typing) {
+      if (e.key === "Escape") target.blur();
+      return;
+    }
+    const command = commandFor(e);
+    if (!command) return;
+    e.preventDefault();
+    this.command(command[0], command[1], e.timeStamp);
+  }
+
+  command(name, arg, time = performance.now()) {
+    const v = this.viewer;
+    const last = this.config.video.frame_count - 1;
+    const editing = ["point", "kind", "delete", "undo", "redo", "accept", "reject"].includes(name);
+    if (editing && !this.config.can_edit) return this.flash("read only: you cannot edit this video");
+    const sel = this.selectedItem();
+    switch (name) {
+      case "step": return this.seek(v.cursor + arg, time);
+      case "home": return this.seek(0, time);
+      case "end": return this.seek(last, time);
+      case "play": return v.playing ? v.pause() : v.play();
+      case "speed": v.changeSpeed(arg); return this.requestDraw();
+      case "point":
+        if (!sel && arg === "onset") {
+          const key = this.sync.create({ kind: this.newKind, onset: v.cursor });
+          return this.select({ type: "interval", key });
+        }
+        if (!sel) return this.flash("select an interval, or press i to start one");
+        return this.editSelected({ [arg]: v.cursor });
+      case "kind": {
+        const kinds = this.config.dataset.kinds;
+        const next = (k) => kinds[(kinds.indexOf(k) + 1) % kinds.length];
+        if (!sel) {
+          this.newKind = next(this.newKind);
+          return this.requestDraw();
+        }
+        return this.editSelected({ kind: next(sel.item.kind) });
+      }
+      case "save":
+        this.sync.retryAll();
+        return this.select(null);
+      case "cancel":
+        if (!this.els.help.hidden) return (this.els.help.hidden = true);
+        if (sel?.type === "interval" && sel.item.status !== "saved") return this.sync.revert(sel.item.key);
+        if (sel?.type === "prediction" && this.predEdits.delete(sel.item.id)) return this.changed();
+        return this.select(null);
+      case "delete":
+        if (sel?.type !== "interval") return this.flash("select an interval to delete");
+        this.sync.remove(sel.item.key);
+        return this.select(null);
+      case "next": return this.nextInterval(arg);
+      case "undo":
+      case "redo": {
+        const key = this.sync[name]();
+        if (!key) return this.flash(`nothing to ${name}`);
+        const item = this.intervalList().find((i) => i.key === key);
+        this.select(item ? { type: "interval", key } : null);
+        if (item) this.seek(item.onset);
+        return;
+      }
+      case "accept": return this.accept(sel);
+      case "reject": return this.reject(sel);
+      case "zoom": return this.track.zoom(arg, v.cursor + 0.5);
+      case "goto": {
+        this.els.goto.hidden = false;
+        const input = this.els.goto.querySelector("input");
+        input.value = "";
+        return input.focus();
+      }
+      case "help":
+        this.els.help.hidden = !this.els.help.hidden;
+        return;
+      default: throw new Error(`unknown timeline command ${name}`);
+    }
+  }
+
+  gotoSubmit(e) {
+    e.preventDefault();
+    const input = this.els.goto.querySelector("input");
+    const n = Number(input.value);
+    this.els.goto.hidden = true;
+    input.blur();
+    if (input.value.trim() === "" || !Number.isFinite(n)) return;
+    const index = n - this.config.video.first_frame_number;
+    if (index < 0 || index >= this.config.video.frame_count) return this.flash(`frame ${n} is not in this video`);
+    this.seek(index, e.timeStamp);
+  }
+
+  nextInterval(direction) {
+    const list = this.intervalList();
+    const cursor = this.viewer.cursor;
+    const item = direction > 0 ? list.find((i) => i.onset > cursor) : list.findLast((i) => i.onset < cursor);
+    if (!item) return this.flash(direction > 0 ? "no interval after the cursor" : "no interval before the cursor");
+    this.select({ type: "interval", key: item.key });
+    this.seek(item.onset);
+  }
+
+  async accept(sel) {
+    if (sel?.type !== "prediction") return this.flash("select a prediction to accept");
+    if (sel.item.status !== "pending") return this.flash(`this prediction is already ${sel.item.status}`);
+    const overrides = this.predEdits.get(sel.item.id);
+    try {
+      const interval = await this.api.request("POST", this.url("prediction_accept_url", { id: sel.item.id }), overrides);
+      this.predictions = this.predictions.map((p) => (p.id === sel.item.id ? { ...p, status: "accepted" } : p));
+      this.predEdits.delete(sel.item.id);
+      const key = this.sync.adopt(interval);
+      this.select({ type: "interval", key });
+      this.flash("prediction accepted");
+    } catch (err) {
+      this.flash(`accept failed: ${err.status === 400 ? JSON.stringify(err.body) : err.status || "network"}`);
+    }
+  }
+
+  async reject(sel) {
+    if (sel?.type !== "prediction") return this.flash("select a prediction to reject");
+    try {
+      const updated = await this.api.request("POST", this.url("prediction_reject_url", { id: sel.item.id }));
+      this.predictions = this.predictions.map((p) => (p.id === updated.id ? updated : p));
+      this.changed();
+      this.flash("prediction rejected");
+    } catch (err) {
+      this.flash(`reject failed: ${err.status || "network"}`);
+    }
+  }
+
+  /** Read-only state for tests and benchmarks. */
+  publicState() {
+    const tl = this;
+    const v = this.viewer;
+    return Object.freeze({
+      get frame() { return v.cursor; },
+      get paintedFrame() { return v.painted; },
+      get playing() { return v.playing; },
+      get speed() { return v.speed; },
+      get droppedFrames() { return v.droppedFrames; },
+      get playedFrames() { return v.playedFrames; },
+      get selected() { const s = tl.selectedItem(); return s ? structuredClone({ type: s.type, ...s.item }) : null; },
+      get intervals() { return structuredClone(tl.intervalList()); },
+      get pendingCount() { return tl.sync.pendingCount(); },
+      get view() { return { start: tl.track.start, framesPerPixel: tl.track.fpp }; },
+      get layout() { return { labelWidth: LABEL_W, lanes: tl.track.lanes().lanes.map(({ type, label, y, h }) => ({ type, label, y, h })) }; },
+      get cache() { return { ...tl.frames.sizes(), ...tl.frames.stats }; },
+      get timings() {
+        return { firstPaintMs: v.firstPaintAt, dataReadyMs: tl.dataReadyAt ?? null, stepWarmMs: [...v.latencies.warm], stepColdMs: [...v.latencies.cold] };
+      },
+      speeds: SPEEDS,
+    });
+  }
+}
+
+export async function mount(root) {
+  const configUrl = root.dataset.configUrl;
+  if (!configUrl) throw new Error("timeline: the mount element needs data-config-url");
+  const css = document.createElement("link");
+  css.rel = "stylesheet";
+  css.href = new URL("./timeline.css", import.meta.url).href;
+  document.head.append(css);
+  const response = await fetch(configUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (!response.ok) {
+    root.textContent = `Timeline configuration could not be loaded (${response.status} from ${configUrl}).`;
+    throw new Error(`timeline: config ${configUrl} answered ${response.status}`);
+  }
+  const timeline = new Timeline(root, await response.json());
+  window.mestudioTimeline = timeline.publicState();
+  await timeline.start();
+  return timeline;
+}
+
+const root = document.querySelector('[data-testid="timeline"][data-config-url]');
+if (root) mount(root).catch((err) => console.error(err));

@@ -1,0 +1,415 @@
+// The overview strip and the zoomable track: ruler, interval lanes by kind, one lane per prediction
+// run, motion curves per region, playhead and onset/apex/offset handles. Drawn on two canvases;
+// the motion layer is cached and redrawn only when the view changes.
+
+export const KIND_COLORS = { ME: "#e5534b", MaE: "#4c9aff", blink: "#a371f7", other: "#c69026" };
+const REGION_COLORS = ["#f0b429", "#3ecf8e", "#8ab4f8", "#ff7b72", "#d2a8ff"];
+export const LABEL_W = 74;
+const RULER_H = 20;
+const LANE_H = 20;
+const MOTION_H = 22;
+const HANDLE_PX = 6;
+const MIN_FPP = 1 / 24; // most zoomed in: 24 px per frame
+
+function color(kind) {
+  return KIND_COLORS[kind] || "#888";
+}
+
+export class Track {
+  constructor({ tl, overview, canvas }) {
+    this.tl = tl;
+    this.overview = overview;
+    this.canvas = canvas;
+    this.frameCount = tl.config.video.frame_count;
+    this.start = 0;
+    this.fpp = 1;
+    this.drag = null;
+    this.motionCache = null;
+    this.overviewImage = null;
+    this.dirty = true;
+    this.bindMouse();
+    new ResizeObserver(() => this.resize()).observe(canvas);
+    this.resize();
+  }
+
+  get plotWidth() {
+    return Math.max(10, this.cssWidth - LABEL_W);
+  }
+
+  x(frame) {
+    return LABEL_W + (frame - this.start) / this.fpp;
+  }
+
+  frameAt(x) {
+    return this.start + (x - LABEL_W) * this.fpp;
+  }
+
+  lanes() {
+    const lanes = [];
+    let y = RULER_H;
+    for (const kind of this.tl.config.dataset.kinds) {
+      lanes.push({ type: "kind", kind, label: kind, y, h: LANE_H });
+      y += LANE_H;
+    }
+    for (const run of this.tl.runs()) {
+      lanes.push({ type: "run", run: run.id, label: run.name, y, h: LANE_H });
+      y += LANE_H;
+    }
+    const motion = this.tl.motion;
+    for (const [i, region] of (motion?.regions || []).entries()) {
+      if (!motion.values[region]) continue;
+      lanes.push({ type: "motion", region, color: REGION_COLORS[i % REGION_COLORS.length], label: region, y, h: MOTION_H });
+      y += MOTION_H;
+    }
+    return { lanes, height: y + 4 };
+  }
+
+  resize() {
+    const dpr = window.devicePixelRatio || 1;
+    const width = this.canvas.clientWidth || 800;
+    const fitAll = !this.cssWidth;
+    this.cssWidth = width;
+    const { height } = this.lanes();
+    this.cssHeight = height;
+    this.canvas.style.height = `${height}px`;
+    for (const [c, h] of [[this.canvas, height], [this.overview, this.overview.clientHeight || 44]]) {
+      c.width = Math.round(c.clientWidth * dpr);
+      c.height = Math.round(h * dpr);
+      c.getContext("2d").setTransform(dpr, 0, 0, dpr, 0, 0);
+    }
+    if (fitAll) this.fpp = this.maxFpp();
+    this.setView(this.start, this.fpp);
+  }
+
+  maxFpp() {
+    return this.frameCount / this.plotWidth;
+  }
+
+  setView(start, fpp) {
+    this.fpp = Math.max(MIN_FPP, Math.min(this.maxFpp(), fpp));
+    const span = this.plotWidth * this.fpp;
+    this.start = Math.max(0, Math.min(this.frameCount - span, start));
+    this.motionCache = null;
+    this.dirty = true;
+    this.tl.requestDraw();
+  }
+
+  zoom(factor, aroundFrame) {
+    const pivotX = this.x(aroundFrame);
+    const fpp = this.fpp / factor;
+    this.setView(aroundFrame - (pivotX - LABEL_W) * Math.max(MIN_FPP, Math.min(this.maxFpp(), fpp)), fpp);
+  }
+
+  /** Keep the playhead in view: page forward while playing, centre after a jump. */
+  follow(cursor, playing) {
+    const span = this.plotWidth * this.fpp;
+    if (cursor >= this.start && cursor + 1 <= this.start + span) return;
+    this.setView(playing ? cursor - span * 0.05 : cursor - span / 2, this.fpp);
+  }
+
+  draw() {
+    this.drawTrack();
+    this.drawOverview();
+    this.dirty = false;
+  }
+
+  drawTrack() {
+    const ctx = this.canvas.getContext("2d");
+    const { lanes, height } = this.lanes();
+    if (height !== this.cssHeight) return this.resize();
+    const W = this.cssWidth;
+    ctx.clearRect(0, 0, W, height);
+    ctx.fillStyle = "#1b1e23";
+    ctx.fillRect(0, 0, W, height);
+    this.drawRuler(ctx);
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    for (const [i, lane] of lanes.entries()) {
+      ctx.fillStyle = i % 2 ? "#1f232a" : "#23272e";
+      ctx.fillRect(LABEL_W, lane.y, W - LABEL_W, lane.h);
+      ctx.fillStyle = lane.type === "kind" ? color(lane.kind) : lane.type === "motion" ? lane.color : "#9da5b4";
+      ctx.fillText(lane.label.slice(0, 11), 6, lane.y + lane.h / 2);
+    }
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(LABEL_W, 0, W - LABEL_W, height);
+    ctx.clip();
+    const motionLanes = lanes.filter((l) => l.type === "motion");
+    if (motionLanes.length) ctx.drawImage(this.motionLayer(motionLanes, height), 0, 0, W, height);
+    for (const lane of lanes) {
+      if (lane.type === "kind") this.drawItems(ctx, lane, this.tl.intervalsIn(lane.kind), false);
+      if (lane.type === "run") this.drawItems(ctx, lane, this.tl.predictionsIn(lane.run), true);
+    }
+    this.drawPlayhead(ctx, height);
+    ctx.restore();
+  }
+
+  drawRuler(ctx) {
+    const W = this.cssWidth;
+    const first = this.tl.config.video.first_frame_number;
+    ctx.fillStyle = "#14161a";
+    ctx.fillRect(0, 0, W, RULER_H);
+    const pxPerFrame = 1 / this.fpp;
+    const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
+    const step = steps.find((s) => s * pxPerFrame >= 70) || steps.at(-1);
+    ctx.strokeStyle = "#4a505a";
+    ctx.fillStyle = "#9da5b4";
+    ctx.font = "10px system-ui, sans-serif";
+    ctx.textBaseline = "top";
+    ctx.beginPath();
+    if (pxPerFrame >= 5) {
+      for (let f = Math.floor(this.start); f <= this.start + this.plotWidth * this.fpp; f++) {
+        const x = Math.round(this.x(f)) + 0.5;
+        ctx.moveTo(x, RULER_H - 4);
+        ctx.lineTo(x, RULER_H);
+      }
+    }
+    for (let f = Math.ceil(this.start / step) * step; f <= this.start + this.plotWidth * this.fpp; f += step) {
+      const x = Math.round(this.x(f)) + 0.5;
+      if (x < LABEL_W) continue;
+      ctx.moveTo(x, RULER_H - 9);
+      ctx.lineTo(x, RULER_H);
+      ctx.fillText(String(f + first), x + 3, 2);
+    }
+    ctx.stroke();
+    ctx.fillText(this.fpp < 1 ? `${(1 / this.fpp).toFixed(1)} px/frame` : `${this.fpp.toFixed(1)} frames/px`, 4, 4);
+  }
+
+  drawItems(ctx, lane, items, isPrediction) {
+    const sel = this.tl.selected;
+    for (const item of items) {
+      const shown = this.drag?.item === item ? { ...item, [this.drag.field]: this.drag.value } : item;
+      const x0 = this.x(shown.onset);
+      const x1 = Math.max(this.x((shown.offset ?? shown.onset) + 1), x0 + 2);
+      if (x1 < LABEL_W || x0 > this.cssWidth) continue;
+      const selected = sel && sel.type === (isPrediction ? "prediction" : "interval") && sel.key === item.key;
+      const y = lane.y + 3;
+      const h = lane.h - 6;
+      ctx.globalAlpha = isPrediction ? (item.status === "rejected" ? 0.25 : 0.35 + 0.5 * (item.score ?? 1)) : 0.85;
+      ctx.fillStyle = color(shown.kind);
+      ctx.fillRect(x0, y, x1 - x0, h);
+      ctx.globalAlpha = 1;
+      if (shown.apex !== null && shown.apex !== undefined) {
+        ctx.fillStyle = "#fff";
+        ctx.fillRect(this.x(shown.apex + 0.5) - 1, y, 2, h);
+      }
+      const state = isPrediction ? item.status : item.status;
+      const outline = { conflict: "#ff3b30", invalid: "#ff9f0a", offline: "#ffd60a", saving: "#ffd60a", accepted: "#3ecf8e" }[state];
+      if (outline || selected) {
+        ctx.strokeStyle = selected ? "#ffffff" : outline;
+        ctx.lineWidth = selected ? 2 : 1.5;
+        ctx.setLineDash(state === "saving" || state === "offline" ? [3, 2] : []);
+        ctx.strokeRect(x0 + 0.5, y + 0.5, x1 - x0 - 1, h - 1);
+        ctx.setLineDash([]);
+      }
+      if (selected) this.drawHandles(ctx, shown, lane);
+    }
+  }
+
+  handleXs(item) {
+    const xs = { onset: this.x(item.onset) };
+    if (item.apex !== null && item.apex !== undefined) xs.apex = this.x(item.apex + 0.5);
+    if (item.offset !== null && item.offset !== undefined) xs.offset = this.x(item.offset + 1);
+    return xs;
+  }
+
+  drawHandles(ctx, item, lane) {
+    ctx.fillStyle = "#ffffff";
+    for (const [field, x] of Object.entries(this.handleXs(item))) {
+      const y = lane.y + lane.h / 2;
+      ctx.beginPath();
+      if (field === "apex") {
+        ctx.moveTo(x, y - 6);
+        ctx.lineTo(x + 5, y);
+        ctx.lineTo(x, y + 6);
+        ctx.lineTo(x - 5, y);
+      } else {
+        const dir = field === "onset" ? 1 : -1;
+        ctx.rect(field === "onset" ? x - 1 : x - 3, lane.y, 4, lane.h);
+        ctx.moveTo(x, y - 4);
+        ctx.lineTo(x + 5 * dir, y);
+        ctx.lineTo(x, y + 4);
+      }
+      ctx.fill();
+    }
+  }
+
+  drawPlayhead(ctx, height) {
+    const cursor = this.tl.viewer.cursor;
+    const x0 = this.x(cursor);
+    const w = 1 / this.fpp;
+    if (w >= 3) {
+      ctx.fillStyle = "rgba(255,80,80,0.18)";
+      ctx.fillRect(x0, 0, w, height);
+    }
+    ctx.fillStyle = "#ff5050";
+    ctx.fillRect(Math.round(x0 + Math.min(w, 3) / 2) - 1, 0, 2, height);
+  }
+
+  /** Min/max of each region's signal per pixel column, drawn once per view. */
+  motionLayer(lanes, height) {
+    if (this.motionCache) return this.motionCache;
+    const dpr = window.devicePixelRatio || 1;
+    const layer = document.createElement("canvas");
+    layer.width = Math.round(this.cssWidth * dpr);
+    layer.height = Math.round(height * dpr);
+    const ctx = layer.getContext("2d");
+    ctx.scale(dpr, dpr);
+    const { values } = this.tl.motion;
+    for (const lane of lanes) {
+      const data = values[lane.region];
+      const scale = this.tl.motionMax[lane.region] || 1;
+      ctx.strokeStyle = lane.color;
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      for (let px = 0; px < this.plotWidth; px++) {
+        const f0 = Math.floor(this.frameAt(LABEL_W + px));
+        const f1 = Math.max(f0 + 1, Math.floor(this.frameAt(LABEL_W + px + 1)));
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let f = Math.max(0, f0); f < Math.min(f1, data.length); f++) {
+          if (data[f] < lo) lo = data[f];
+          if (data[f] > hi) hi = data[f];
+        }
+        if (hi === -Infinity) continue;
+        const yOf = (v) => lane.y + lane.h - 2 - (Math.min(v, scale) / scale) * (lane.h - 4);
+        const x = LABEL_W + px + 0.5;
+        ctx.moveTo(x, yOf(lo) + 0.5);
+        ctx.lineTo(x, yOf(hi) - 0.5);
+      }
+      ctx.stroke();
+    }
+    this.motionCache = layer;
+    return layer;
+  }
+
+  drawOverview() {
+    const c = this.overview;
+    const ctx = c.getContext("2d");
+    const W = c.clientWidth;
+    const H = c.clientHeight || 44;
+    const n = this.frameCount;
+    const xOf = (f) => LABEL_W + (f / n) * (W - LABEL_W);
+    ctx.fillStyle = "#111317";
+    ctx.fillRect(0, 0, W, H);
+    ctx.fillStyle = "#9da5b4";
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    ctx.fillText("overview", 6, H / 2);
+    const img = this.overviewImage;
+    const marks = this.tl.config.frames.overview_frames || [];
+    if (img && marks.length) {
+      const tw = img.naturalWidth / marks.length;
+      for (let i = 0; i < marks.length; i++) {
+        const x0 = xOf(marks[i]);
+        const x1 = i + 1 < marks.length ? xOf(marks[i + 1]) : W;
+        ctx.drawImage(img, i * tw, 0, tw, img.naturalHeight, x0, 0, Math.max(1, x1 - x0), H - 6);
+      }
+    }
+    for (const item of this.tl.sync.list()) {
+      ctx.fillStyle = color(item.kind);
+      ctx.fillRect(xOf(item.onset), H - 6, Math.max(2, xOf((item.offset ?? item.onset) + 1) - xOf(item.onset)), 6);
+    }
+    const vx0 = xOf(this.start);
+    const vx1 = xOf(this.start + this.plotWidth * this.fpp);
+    ctx.fillStyle = "rgba(0,0,0,0.45)";
+    ctx.fillRect(LABEL_W, 0, vx0 - LABEL_W, H);
+    ctx.fillRect(vx1, 0, W - vx1, H);
+    ctx.strokeStyle = "#ffd60a";
+    ctx.lineWidth = 1.5;
+    ctx.strokeRect(vx0 + 0.75, 0.75, Math.max(2, vx1 - vx0 - 1.5), H - 1.5);
+    ctx.fillStyle = "#ff5050";
+    ctx.fillRect(Math.round(xOf(this.tl.viewer.cursor)) - 1, 0, 2, H);
+  }
+
+  laneAt(y) {
+    return this.lanes().lanes.find((l) => y >= l.y && y < l.y + l.h) || null;
+  }
+
+  /** Which handle or item is under (x, y): the selected item's handles win, then items in the lane. */
+  hit(x, y) {
+    const lane = this.laneAt(y);
+    const sel = this.tl.selectedItem();
+    const own = sel && lane && (lane.type === "kind" ? sel.type === "interval" && sel.item.kind === lane.kind
+      : lane.type === "run" && sel.type === "prediction" && sel.item.run === lane.run);
+    if (own) {
+      for (const [field, hx] of Object.entries(this.handleXs(sel.item))) {
+        if (Math.abs(x - hx) <= HANDLE_PX) return { item: sel.item, type: sel.type, field };
+      }
+    }
+    if (!lane || (lane.type !== "kind" && lane.type !== "run")) return null;
+    const items = lane.type === "kind" ? this.tl.intervalsIn(lane.kind) : this.tl.predictionsIn(lane.run);
+    const type = lane.type === "kind" ? "interval" : "prediction";
+    for (const item of items) {
+      const x0 = this.x(item.onset);
+      const x1 = Math.max(this.x((item.offset ?? item.onset) + 1), x0 + 2);
+      if (x >= x0 - 2 && x <= x1 + 2) return { item, type, field: null };
+    }
+    return null;
+  }
+
+  bindMouse() {
+    const pos = (e, el) => {
+      const r = el.getBoundingClientRect();
+      return [e.clientX - r.left, e.clientY - r.top];
+    };
+    this.canvas.addEventListener("mousedown", (e) => {
+      const [x, y] = pos(e, this.canvas);
+      if (x < LABEL_W) return;
+      const hit = this.hit(x, y);
+      if (hit?.field && this.tl.canEditItem(hit.type)) {
+        this.drag = { kind: "handle", item: hit.item, type: hit.type, field: hit.field, value: hit.item[hit.field] };
+      } else if (hit) {
+        this.tl.select({ type: hit.type, key: hit.item.key });
+      } else {
+        this.drag = { kind: "scrub" };
+        this.tl.seek(Math.floor(this.frameAt(x)));
+      }
+      e.preventDefault();
+    });
+    this.overview.addEventListener("mousedown", (e) => {
+      this.drag = { kind: "overview" };
+      this.scrubOverview(pos(e, this.overview)[0]);
+      e.preventDefault();
+    });
+    window.addEventListener("mousemove", (e) => {
+      if (!this.drag) return;
+      if (this.drag.kind === "overview") return this.scrubOverview(pos(e, this.overview)[0]);
+      const f = this.frameAt(pos(e, this.canvas)[0]);
+      if (this.drag.kind === "scrub") return this.tl.seek(Math.floor(f));
+      const { item, field } = this.drag;
+      let value = field === "apex" ? Math.floor(f) : field === "onset" ? Math.round(f) : Math.round(f) - 1;
+      const lo = field === "onset" ? 0 : field === "apex" ? item.onset : (item.apex ?? item.onset);
+      const hi = field === "offset" ? this.frameCount - 1 : field === "apex" ? (item.offset ?? this.frameCount - 1) : (item.apex ?? item.offset ?? this.frameCount - 1);
+      value = Math.max(lo, Math.min(hi, value));
+      if (value !== this.drag.value) {
+        this.drag.value = value;
+        this.tl.seek(value);
+      }
+    });
+    window.addEventListener("mouseup", () => {
+      const drag = this.drag;
+      this.drag = null;
+      if (drag?.kind === "handle" && drag.value !== drag.item[drag.field]) {
+        this.tl.setPoint({ type: drag.type, key: drag.item.key }, drag.field, drag.value);
+      }
+      this.dirty = true;
+      this.tl.requestDraw();
+    });
+    this.canvas.addEventListener("wheel", (e) => {
+      e.preventDefault();
+      const [x] = pos(e, this.canvas);
+      if (e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) {
+        this.setView(this.start + (e.deltaX || e.deltaY) * this.fpp, this.fpp);
+      } else {
+        this.zoom(e.deltaY < 0 ? 1.25 : 0.8, this.frameAt(Math.max(LABEL_W, x)));
+      }
+    }, { passive: false });
+  }
+
+  scrubOverview(x) {
+    const W = this.overview.clientWidth;
+    const frame = Math.floor(((x - LABEL_W) / (W - LABEL_W)) * this.frameCount);
+    this.tl.seek(Math.max(0, Math.min(this.frameCount - 1, frame)));
+  }
+}

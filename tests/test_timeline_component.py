@@ -1,0 +1,280 @@
+"""The timeline component in headless Chromium against the fake server (bench/timeline_harness).
+
+Frames carry their index as a bar code, so each check reads back the pixels actually painted.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+from bench.timeline_harness.server import Harness, start_server  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+FRAMES = 600
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+
+READ_BAR_CODE = """() => {
+  const c = document.querySelector('[data-testid=frame-canvas]');
+  const ctx = c.getContext('2d');
+  const y = Math.floor(c.height * 0.93);
+  let v = 0;
+  for (let b = 0; b < 20; b++) {
+    const p = ctx.getImageData(Math.floor((b + 0.5) * c.width / 20), y, 1, 1).data;
+    v = v * 2 + (p[0] > 128 ? 1 : 0);
+  }
+  return v;
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def harness() -> Iterator[tuple[Harness, str]]:
+    h = Harness(frame_count=FRAMES, fps=30, width=160, height=120)
+    server = start_server(h)
+    yield h, f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+def open_page(browser, url: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_selector("[data-ready=true][data-frame='0']", timeout=10000)
+    page.errors = errors
+    return page
+
+
+def wait_frame(page, frame: int) -> None:
+    page.wait_for_selector(f"[data-testid=timeline][data-frame='{frame}']", timeout=5000)
+    assert page.evaluate(READ_BAR_CODE) == frame, "the canvas shows another frame than data-frame claims"
+
+
+def state(page, name: str):
+    return page.evaluate(f"window.mestudioTimeline.{name}")
+
+
+def wait_until(page, predicate: str, timeout: int = 5000) -> None:
+    page.wait_for_function(predicate, timeout=timeout)
+
+
+def lane_point(page, label: str, frame: float) -> tuple[float, float]:
+    """Page coordinates of `frame` in the lane named `label` on the track canvas."""
+    layout, view = state(page, "layout"), state(page, "view")
+    lane = next(lane for lane in layout["lanes"] if lane["label"] == label)
+    box = page.locator("[data-testid=track]").bounding_box()
+    x = layout["labelWidth"] + (frame - view["start"]) / view["framesPerPixel"]
+    return box["x"] + x, box["y"] + lane["y"] + lane["h"] / 2
+
+
+def test_step_keys_paint_the_exact_frame(browser, harness) -> None:
+    page = open_page(browser, harness[1])
+    assert page.evaluate(READ_BAR_CODE) == 0
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    wait_frame(page, 5)
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("ArrowLeft")
+    wait_frame(page, 14)
+    page.keyboard.press("End")
+    wait_frame(page, FRAMES - 1)  # a chunk never fetched before
+    page.keyboard.press("Home")
+    wait_frame(page, 0)
+    page.keyboard.press("g")
+    page.keyboard.type("101")  # the dataset numbers frames from 1
+    page.keyboard.press("Enter")
+    wait_frame(page, 100)
+    assert "#101" in page.locator("[data-testid=counter]").inner_text()
+    assert page.errors == []
+
+
+def test_held_key_moves_exactly_one_frame_per_keydown(browser, harness) -> None:
+    page = open_page(browser, harness[1])
+    for _ in range(100):  # auto-repeat: keydowns without keyups, faster than frames arrive
+        page.keyboard.down("ArrowRight")
+    page.keyboard.up("ArrowRight")
+    assert state(page, "frame") == 100
+    wait_frame(page, 100)
+
+
+def test_create_interval_with_keys_reaches_the_server(browser, harness) -> None:
+    h, url = harness
+    page = open_page(browser, url)
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("i")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("a")
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("o")
+    page.keyboard.press("k")
+    page.keyboard.press("Enter")
+    wait_until(
+        page, "window.mestudioTimeline.pendingCount === 0 && window.mestudioTimeline.intervals.length === 1"
+    )
+    [saved] = h.store.all()
+    assert (saved["kind"], saved["onset"], saved["apex"], saved["offset"]) == ("MaE", 10, 13, 17)
+    assert state(page, "selected") is None
+    assert page.evaluate("localStorage.length") == 0
+
+
+def test_drag_offset_handle_snaps_to_frames(browser, harness) -> None:
+    h, url = harness
+    h.store.create({"video": 7, "kind": "ME", "onset": 20, "apex": 25, "offset": 30}, "other")
+    page = open_page(browser, url)
+    page.keyboard.press("n")
+    for _ in range(4):
+        page.keyboard.press("+")
+    wait_until(page, "window.mestudioTimeline.selected && window.mestudioTimeline.selected.onset === 20")
+    x, y = lane_point(page, "ME", 31)  # the offset handle sits at the right edge of frame 30
+    page.mouse.move(x, y)
+    page.mouse.down()
+    tx, _ = lane_point(page, "ME", 36.3)
+    page.mouse.move(tx, y, steps=5)
+    page.mouse.up()
+    wait_until(
+        page, "window.mestudioTimeline.pendingCount === 0 && window.mestudioTimeline.selected.version === 2"
+    )
+    assert h.store.all()[0]["offset"] == 35
+
+
+def test_undo_and_redo_are_saved(browser, harness) -> None:
+    h, url = harness
+    page = open_page(browser, url)
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("i")
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("o")
+    synced = "window.mestudioTimeline.pendingCount === 0"
+    wait_until(page, synced)
+    assert h.store.all()[0]["offset"] == 15
+    page.keyboard.press("Control+z")
+    wait_until(page, synced)
+    assert h.store.all()[0]["offset"] is None
+    page.keyboard.press("Control+z")
+    wait_until(page, f"{synced} && window.mestudioTimeline.intervals.length === 0")
+    assert h.store.all() == []
+    page.keyboard.press("Control+Shift+Z")
+    page.keyboard.press("Control+Shift+Z")
+    wait_until(page, f"{synced} && window.mestudioTimeline.intervals[0]?.offset === 15")
+    [again] = h.store.all()
+    assert (again["onset"], again["offset"]) == (10, 15)
+
+
+def test_conflicting_edit_is_shown_and_resolved_by_the_coder(browser, harness) -> None:
+    h, url = harness
+    h.store.create({"video": 7, "kind": "ME", "onset": 20, "apex": 25, "offset": 30}, "other")
+    mine, theirs = open_page(browser, url), open_page(browser, url)
+    synced = "window.mestudioTimeline.pendingCount === 0"
+    theirs.keyboard.press("n")
+    for _ in range(12):
+        theirs.keyboard.press("ArrowRight")
+    theirs.keyboard.press("o")  # offset 32, version 2
+    wait_until(theirs, synced)
+    mine.keyboard.press("n")
+    for _ in range(14):
+        mine.keyboard.press("ArrowRight")
+    mine.keyboard.press("o")  # offset 34 against version 1: refused
+    conflict = mine.locator("[data-testid=conflict]")
+    conflict.wait_for(state="visible")
+    assert "offset\t35\t33" in conflict.inner_text()  # mine and theirs, in the dataset's numbering
+    assert h.store.all()[0]["offset"] == 32, "the other coder's edit must not be overwritten silently"
+    mine.locator("[data-testid=keep-mine]").click()
+    wait_until(mine, synced)
+    assert (h.store.all()[0]["offset"], h.store.all()[0]["version"]) == (34, 3)
+    theirs.keyboard.press("a")  # their apex edit is now stale too; they take the server's values
+    theirs.locator("[data-testid=take-theirs]").click()
+    wait_until(theirs, f"{synced} && window.mestudioTimeline.selected.offset === 34")
+    assert h.store.all()[0]["apex"] == 25
+
+
+def test_unsaved_interval_survives_a_reload(browser, harness) -> None:
+    h, url = harness
+    page = open_page(browser, url)
+    h.offline = True
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("i")
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("o")
+    wait_until(page, "window.mestudioTimeline.selected?.status === 'offline'")
+    assert h.store.all() == []
+    page.reload()
+    page.wait_for_selector("[data-ready=true]")
+    restored = state(page, "intervals")
+    assert [(i["onset"], i["offset"]) for i in restored] == [(5, 9)]
+    h.offline = False
+    wait_until(page, "window.mestudioTimeline.pendingCount === 0", timeout=8000)  # retried by itself
+    [saved] = h.store.all()
+    assert (saved["onset"], saved["offset"]) == (5, 9)
+    assert page.evaluate("localStorage.length") == 0
+
+
+def test_invalid_edit_is_refused_and_reported(browser, harness) -> None:
+    h, url = harness
+    h.store.create({"video": 7, "kind": "ME", "onset": 20, "apex": None, "offset": 30}, "other")
+    page = open_page(browser, url)
+    page.keyboard.press("n")
+    page.locator("input[data-field=offset]").fill("5")  # before the onset (21 in dataset numbers)
+    page.keyboard.press("Tab")
+    status = page.locator("[data-testid=save-status]")
+    wait_until(page, "window.mestudioTimeline.selected?.status === 'invalid'")
+    assert "Onset <= apex <= offset" in status.inner_text()
+    assert h.store.all()[0]["offset"] == 30
+    page.keyboard.press("Escape")  # leaves the field
+    page.keyboard.press("Escape")  # cancels what the server refused
+    wait_until(page, "window.mestudioTimeline.selected?.offset === 30")
+
+
+def test_predictions_accept_with_adjustment_and_reject(browser, harness) -> None:
+    h, url = harness
+    page = open_page(browser, url)
+    first = h.store.predictions[1]
+    page.mouse.click(*lane_point(page, "baseline", first["onset"] + 5))
+    wait_until(page, "window.mestudioTimeline.selected?.type === 'prediction'")
+    page.keyboard.press("g")
+    page.keyboard.type(str(first["offset"] + 1 + 3))  # offset three frames later, in dataset numbers
+    page.keyboard.press("Enter")
+    page.keyboard.press("o")
+    page.keyboard.press("y")
+    wait_until(page, "window.mestudioTimeline.selected?.type === 'interval'")
+    [accepted] = h.store.all()
+    assert (accepted["source_prediction"], accepted["offset"]) == (first["id"], first["offset"] + 3)
+    assert first["status"] == "accepted"
+    second = next(p for p in h.store.predictions.values() if p["run"] == 2)
+    page.mouse.click(*lane_point(page, "mcwes", second["onset"] + 5))
+    wait_until(page, "window.mestudioTimeline.selected?.type === 'prediction'")
+    page.keyboard.press("x")
+    wait_until(page, "window.mestudioTimeline.selected?.status === 'rejected'")
+    assert second["status"] == "rejected"
+
+
+def test_playback_advances_with_the_clock_and_pauses(browser, harness) -> None:
+    page = open_page(browser, harness[1])
+    page.keyboard.press("]")  # 2x
+    page.keyboard.press(" ")
+    page.wait_for_timeout(1000)
+    page.keyboard.press(" ")
+    frame = state(page, "frame")
+    assert 30 <= frame <= 75, f"2x at 30 fps for ~1 s should reach ~60 frames, got {frame}"
+    assert state(page, "playedFrames") + state(page, "droppedFrames") >= frame - 1
+    wait_frame(page, frame)
+    page.wait_for_timeout(200)
+    assert state(page, "frame") == frame
