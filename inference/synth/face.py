@@ -1,7 +1,7 @@
 """The source face: scikit-image's astronaut photo and fixed facial geometry on it.
 
 Coordinates are pixels of the 512x512 photo, read off a zoomed, gridded view of it
-(``python -m inference.synth.check --regions`` draws them for a visual check). Fixed coordinates
+(``python -m inference.synth.check --draw DIR`` draws them for a visual check). Fixed coordinates
 give ground truth for free: no detector runs, so tests know exactly where each region is.
 """
 
