@@ -13,6 +13,7 @@ import numpy as np
 
 from annotator.formats.aus import parse_aus
 from annotator.formats.writers.model import ExportInterval, ExportReport, kept
+from annotator.formats.writers.output import text_bytes
 
 
 def au_numbers(aus: str, report: ExportReport) -> list[int]:
@@ -46,4 +47,4 @@ def au_matrix(intervals: list[ExportInterval], report: ExportReport) -> bytes:
         report.counts["frames"] += video.frame_count
     report.convention("frame = 0-based index; one row per frame of each exported video; AU columns AUnn")
     report.counts["intervals_written"] = len(chosen)
-    return "".join(line + "\n" for line in lines).encode("utf-8")
+    return text_bytes(lines)

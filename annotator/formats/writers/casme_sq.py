@@ -17,7 +17,7 @@ from annotator.formats.writers.model import (
     kept,
     position_1,
 )
-from annotator.formats.writers.sheets import Sheet, _workbook
+from annotator.formats.writers.sheets import Sheet, workbook
 
 TYPES = {"ME": "micro-expression", "MaE": "macro-expression"}
 _MEGC_ID = re.compile(r"^s?(\d+)_(\d{4})(.*)$")
@@ -89,7 +89,7 @@ def casme_sq(intervals: list[ExportInterval], report: ExportReport) -> bytes:
     report.counts["intervals_written"] = len(rows)
     rule1 = [[folder, f"s{folder}", participants[folder]] for folder in sorted(participants)]
     rule2 = [[code, names[code]] for code in sorted(names)]
-    return _workbook(
+    return workbook(
         [
             Sheet("CASFEcode_final", 0, [], rows),
             Sheet("naming rule1", 0, [], rule1),

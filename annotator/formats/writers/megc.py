@@ -19,6 +19,7 @@ from annotator.formats.writers.model import (
     position_1,
     prepare,
 )
+from annotator.formats.writers.output import text_bytes
 from inference.metrics.spans import Span, match_spans
 
 TYPES = {"ME": "me", "MaE": "mae"}
@@ -113,4 +114,4 @@ def megc_log(
     report.convention("ME and MaE matched separately, one-to-one at IoU >= 0.5 (frames inclusive)")
     report.counts["intervals_written"] = len(preds)
     report.counts["truths_written"] = len(truth)
-    return "".join(line + "\n" for line in [str(dataset).strip(), *lines]).encode("utf-8")
+    return text_bytes([str(dataset).strip(), *lines])

@@ -84,6 +84,7 @@ def save_file(target: Path, content: bytes | Members, overwrite: bool) -> str:
             else:
                 write_zip(f, content)
         digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; an export is meant to be read
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -104,6 +105,7 @@ def save_folder(target: Path, members: Members, overwrite: bool) -> str:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
             digest.update(_member_digest(name, data))
+        os.chmod(tmp, 0o755)
         old = None
         if target.exists():
             old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))

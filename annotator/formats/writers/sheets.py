@@ -1,7 +1,7 @@
 """The datasets' own coding sheets (FORMATS.md §2): same sheet names, banner rows, headers, columns.
 
-Each layout is a table of column names and a function from an interval to its row; the shared
-`_workbook` places banners and headers where the dataset has them, so the readers find them there.
+Each layout lists its columns and builds one row per interval; the shared `workbook` places banner
+and header rows where the dataset has them, so the readers find them there.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Sheet:
     banner: str = ""
 
 
-def _workbook(sheets: list[Sheet]) -> bytes:
+def workbook(sheets: list[Sheet]) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     for sheet in sheets:
@@ -97,7 +97,7 @@ def casme2(intervals: list[ExportInterval], report: ExportReport) -> bytes:
         "Objective Classes",
     ]
     report.counts["intervals_written"] = len(rows)
-    return _workbook([Sheet("Sheet1", 1, header, rows)])
+    return workbook([Sheet("Sheet1", 1, header, rows)])
 
 
 def samm(intervals: list[ExportInterval], report: ExportReport) -> bytes:
@@ -138,9 +138,7 @@ def samm(intervals: list[ExportInterval], report: ExportReport) -> bytes:
         "Notes",
     ]
     report.counts["intervals_written"] = len(rows)
-    return _workbook(
-        [Sheet("MICRO_ONLY", 14, header, rows, banner="SAMM Micro FACS Codes (mestudio export)")]
-    )
+    return workbook([Sheet("MICRO_ONLY", 14, header, rows, banner="SAMM Micro FACS Codes (mestudio export)")])
 
 
 SAMM_LV_TYPES = {"ME": "Micro - 1/2", "MaE": "Macro"}
@@ -185,7 +183,7 @@ def samm_lv(intervals: list[ExportInterval], report: ExportReport) -> bytes:
         "Notes",
     ]
     report.counts["intervals_written"] = len(rows)
-    return _workbook(
+    return workbook(
         [
             Sheet(
                 "FACS_Movement_Only", 10, header, rows, banner="SAMM Long Videos FACS codes (mestudio export)"
@@ -221,7 +219,7 @@ def casme3_a(intervals: list[ExportInterval], report: ExportReport) -> bytes:
     if any(iv.emotion for iv in intervals):
         report.convention("emotion not written: the AU+Emotion sheet has only the objective class")
     report.counts["intervals_written"] = len(expressions) + len(blinks)
-    return _workbook(
+    return workbook(
         [
             Sheet(
                 "AU+Emotion",
@@ -260,4 +258,4 @@ def mmew(intervals: list[ExportInterval], report: ExportReport) -> bytes:
         "remarks",
     ]
     report.counts["intervals_written"] = len(rows)
-    return _workbook([Sheet("Sheet1", 1, header, rows)])
+    return workbook([Sheet("Sheet1", 1, header, rows)])
