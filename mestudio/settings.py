@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "annotator",
 ]
@@ -148,6 +149,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Micro-expression corpora: datasets, videos, intervals, predictions, jobs.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from our own static files: no CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -168,15 +172,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_DEFAULT_QUEUE = "io"
-CELERY_TASK_ROUTES = {
-    "annotator.tasks.*": {"queue": "io"},
-    "inference.tasks.media.*": {"queue": "media"},
-    "inference.tasks.models.*": {"queue": "models"},
-}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Each job kind has its own queue and time limit (annotator.jobs.job_handler); these are ceilings.
 CELERY_TASK_TIME_LIMIT = 6 * 3600
 CELERY_TASK_SOFT_TIME_LIMIT = 6 * 3600 - 60
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-jobs": {"task": "annotator.tasks.sweep_stale_jobs", "schedule": 60.0},
+    "sweep-stale-jobs": {"task": "jobs.sweep", "schedule": 60.0},
 }
 # A job whose heartbeat is older than this is marked failed by the sweeper.
 JOB_HEARTBEAT_TIMEOUT_S = int(os.environ.get("JOB_HEARTBEAT_TIMEOUT_S", "300"))

@@ -1,0 +1,21 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("datasets", views.DatasetViewSet, basename="dataset")
+router.register("subjects", views.SubjectViewSet, basename="subject")
+router.register("videos", views.VideoViewSet, basename="video")
+router.register("intervals", views.IntervalViewSet, basename="interval")
+router.register("predictions", views.PredictionViewSet, basename="prediction")
+router.register("jobs", views.JobViewSet, basename="job")
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("token/", obtain_auth_token, name="api_token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+]

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from .views import datasets, frames, jobs, videos
+
+urlpatterns = [
+    path("", datasets.dataset_list, name="dataset_list"),
+    path("datasets/<int:dataset_id>/", datasets.dataset_detail, name="dataset_detail"),
+    path("datasets/<int:dataset_id>/members/", datasets.member_add, name="member_add"),
+    path(
+        "datasets/<int:dataset_id>/members/<int:membership_id>/remove/",
+        datasets.member_remove,
+        name="member_remove",
+    ),
+    path("videos/<int:video_id>/", videos.video_detail, name="video_detail"),
+    path("videos/<int:video_id>/annotate/", videos.video_annotate, name="video_annotate"),
+    path("videos/<int:video_id>/timeline.json", frames.video_timeline_config, name="video_timeline_config"),
+    path("videos/<int:video_id>/chunks/<int:index>", frames.video_chunk, name="video_chunk"),
+    path("videos/<int:video_id>/frames/<int:index>.jpg", frames.video_frame, name="video_frame"),
+    path("videos/<int:video_id>/overview.jpg", frames.video_overview, name="video_overview"),
+    path("jobs/", jobs.job_list, name="job_list"),
+    path("jobs/<int:job_id>/", jobs.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/retry/", jobs.job_retry, name="job_retry"),
+]

@@ -1,0 +1,131 @@
+"""Frames for the browser, read from the frame store by index (never by seeking a video by time)."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from inference.media.decode import MediaError
+from inference.media.framestore import FrameStore, overview_indices
+
+from .. import access
+from ..access import CAN_EDIT
+from ..models import IntervalKind, Video
+from . import HtmxHttpRequest
+
+# Chunks never change once written (a re-ingest writes a new store folder), so browsers keep them.
+IMMUTABLE = "private, max-age=31536000, immutable"
+
+
+def video_store_path(video: Video) -> Path:
+    if not video.media_dir:
+        raise Http404("This video has no frame store yet; ingest it first.")
+    return Path(settings.MEDIA_ROOT) / video.media_dir
+
+
+def _store(video: Video) -> FrameStore:
+    try:
+        return FrameStore(video_store_path(video))
+    except MediaError as exc:
+        raise Http404(str(exc)) from exc
+
+
+@login_required
+@require_GET
+def video_chunk(request: HtmxHttpRequest, video_id: int, index: int):
+    store = _store(access.get_video_for_user(request.user, video_id))
+    path = store.chunk_path(index)
+    if not path.exists():
+        raise Http404(f"No chunk {index} in this video's frame store.")
+    response = FileResponse(path.open("rb"), content_type="application/octet-stream")
+    response["Cache-Control"] = IMMUTABLE
+    return response
+
+
+@login_required
+@require_GET
+def video_frame(request: HtmxHttpRequest, video_id: int, index: int):
+    store = _store(access.get_video_for_user(request.user, video_id))
+    try:
+        data = store.frame_jpeg(index)
+    except IndexError as exc:
+        raise Http404(str(exc)) from exc
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["Cache-Control"] = IMMUTABLE
+    return response
+
+
+@login_required
+@require_GET
+def video_overview(request: HtmxHttpRequest, video_id: int):
+    path = video_store_path(access.get_video_for_user(request.user, video_id)) / "overview.jpg"
+    if not path.exists():
+        raise Http404("No overview strip for this video yet.")
+    response = FileResponse(path.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = IMMUTABLE
+    return response
+
+
+@login_required
+@require_GET
+def video_timeline_config(request: HtmxHttpRequest, video_id: int):
+    """Everything the timeline component needs to start, in one request."""
+    video = access.get_video_for_user(request.user, video_id)
+    dataset = video.dataset
+    frames: dict = {}
+    if video.media_dir:
+        try:
+            manifest = FrameStore(video_store_path(video)).manifest
+            chunk_url = reverse("video_chunk", args=[video.pk, 0])
+            frame_url = reverse("video_frame", args=[video.pk, 0])
+            frames = {
+                "chunk_size": manifest["chunk_size"],
+                "chunk_url": chunk_url[: chunk_url.rindex("/0")] + "/{index}",
+                "frame_url": frame_url[: frame_url.rindex("/0")] + "/{index}.jpg",
+                "overview_url": reverse("video_overview", args=[video.pk]),
+                "overview_frames": manifest.get("overview_frames")
+                or overview_indices(manifest["frame_count"]),
+                "width": manifest.get("width"),
+                "height": manifest.get("height"),
+            }
+        except MediaError:
+            frames = {}
+    interval_url = reverse("interval-detail", args=[0])
+    return JsonResponse(
+        {
+            "video": {
+                "id": video.pk,
+                "name": video.name,
+                "frame_count": video.frame_count,
+                "fps": video.fps,
+                "first_frame_number": video.first_frame_number,
+                "width": video.width,
+                "height": video.height,
+                "ingest_state": video.ingest_state,
+                "page_url": reverse("video_detail", args=[video.pk]),
+            },
+            "dataset": {
+                "id": dataset.pk,
+                "name": dataset.name,
+                "emotions": dataset.emotions,
+                "kinds": IntervalKind.values,
+                "url": reverse("dataset_detail", args=[dataset.pk]),
+            },
+            "frames": frames,
+            "motion_url": reverse("video-motion", args=[video.pk]),
+            "intervals_url": reverse("interval-list") + f"?video={video.pk}",
+            "interval_url": interval_url.replace("/0/", "/{id}/"),
+            "interval_create_url": reverse("interval-list"),
+            "revisions_url": reverse("interval-revisions", args=[0]).replace("/0/", "/{id}/"),
+            "predictions_url": reverse("prediction-list") + f"?video={video.pk}",
+            "prediction_accept_url": reverse("prediction-accept", args=[0]).replace("/0/", "/{id}/"),
+            "prediction_reject_url": reverse("prediction-reject", args=[0]).replace("/0/", "/{id}/"),
+            "csrf_token": get_token(request),
+            "can_edit": access.role_in(request.user, dataset.pk) in CAN_EDIT,
+            "user": request.user.get_username(),
+        }
+    )

@@ -1,0 +1,45 @@
+"""Database constraints hold whatever code writes to the tables."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from annotator.models import Interval, Video
+from tests.factories import DatasetFactory, IntervalFactory, PredictionFactory, VideoFactory
+
+
+@pytest.mark.parametrize(
+    ("onset", "apex", "offset"),
+    [(10, 5, 20), (10, 25, 20), (20, None, 10), (-1, None, None)],
+    ids=["apex-before-onset", "apex-after-offset", "offset-before-onset", "negative-onset"],
+)
+def test_interval_frame_order_is_enforced_by_the_database(db, onset, apex, offset):
+    video = VideoFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Interval.objects.create(video=video, kind="ME", onset=onset, apex=apex, offset=offset)
+    assert not Interval.objects.exists()
+
+
+def test_unknown_apex_and_offset_are_allowed(db):
+    interval = IntervalFactory(apex=None, offset=None)
+    assert interval.length is None
+    assert IntervalFactory(onset=3, apex=3, offset=3).length == 1
+
+
+def test_prediction_frame_order_is_enforced(db):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PredictionFactory(onset=50, offset=40, apex=None)
+
+
+def test_names_are_unique_per_dataset(db):
+    video = VideoFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Video.objects.create(dataset=video.dataset, name=video.name)
+    Video.objects.create(dataset=DatasetFactory(), name=video.name)  # another dataset may reuse it
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DatasetFactory(name=video.dataset.name)
+
+
+def test_frame_numbers_follow_the_dataset_convention(db):
+    video = VideoFactory(first_frame_number=46)
+    assert video.frame_number(0) == 46
+    assert video.frame_index(50) == 4
