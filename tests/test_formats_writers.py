@@ -464,7 +464,7 @@ def _every_format(tmp_path: Path, tag: str) -> dict[str, bytes]:
         path = tmp_path / f"{tag}-{fmt}.zip"
         report = write(fmt, data, path, **options.get(fmt, {}))
         out[fmt] = path.read_bytes()
-        assert report.sha256 and (fmt == "eaf" or len(report.sha256) == 64)
+        assert len(report.sha256) == 64
     return out
 
 
@@ -478,6 +478,7 @@ def test_second_export_gives_identical_bytes(tmp_path):
 def test_sha256_is_of_the_content(tmp_path):
     report = write("csv", [iv(CASME, "ME", 0, 5, 10)], tmp_path / "g.csv")
     assert report.sha256 == hashlib.sha256((tmp_path / "g.csv").read_bytes()).hexdigest()
+    assert (tmp_path / "g.csv").stat().st_mode & 0o777 == 0o644  # not the temp file's private mode
 
 
 def test_existing_target_refused_unless_overwrite(tmp_path):
