@@ -4,12 +4,13 @@ Input ``values[t, r]`` is the flow magnitude of region r between frames t-1 and 
 expression shows as motion while the face moves away from neutral and again while it returns.
 
 Steps, at a canonical ~30 fps: smooth each region; subtract the per-frame median of the regions
-(residual global motion); subtract a running median much wider than any expression so slow
-drift cancels; divide each region by its robust noise level (MAD), giving
+(the common motion: residual head movement); subtract a running median much wider than any
+expression so slow drift cancels; divide each region by its robust noise level (MAD), giving
 z-scores; take the strongest region per frame (``activity``) and average it over a short window
 (``accumulated``) so the away and return phases of one ME form one peak; detect peaks
 (``scipy.signal.find_peaks``); grow each peak's interval where the activity stays above a fraction
-of its peak; classify by duration; suppress eye-only events as blinks; NMS; cap per minute.
+of its peak; classify by duration; suppress eye-only events as blinks and events where the common
+motion is strong as head movements; NMS; cap per minute.
 
 Choices (MEGC baselines MDMD / flow feature difference -> what we do, and why):
 
@@ -52,12 +53,15 @@ class BaselineParams:
     height: float = 6.0  # mad: minimum peak z; range: minimum p
     candidate_height: float = 3.0  # candidates kept down to this (same unit), for re-thresholding
     fall: float = 0.25  # interval = where activity stays above fall * peak activity
-    fall_z: float = 1.0  # ... and above this z
+    fall_z: float = 2.5  # ... and above this z
     bridge_s: float = 0.2  # dips shorter than this inside one movement do not end it
     min_s: float = 0.1  # shorter runs are noise
     me_max_s: float = 0.5  # ME <= 0.5 s
     mae_max_s: float = 4.0  # MaE 0.5-4 s; longer runs are not expressions
+    merge_gap_s: float = 0.3  # away and return phases of one movement this close are merged ...
+    merge_ratio: float = 0.3  # ... when led by the same region and of similar strength
     blink_ratio: float = 0.5  # blink when no other region reaches this fraction of the eyes
+    head_ratio: float = 0.8  # head movement when the common (all-region) motion reaches this fraction
     nms_iou: float = 0.3
     max_per_minute: float = 40.0
     score_z: float = 10.0  # mad score: z / (z + score_z)
@@ -86,7 +90,7 @@ class BaselineParams:
 class Candidate:
     """A detected movement, frames of the input video (0-based, inclusive)."""
 
-    kind: str  # "ME", "MaE", or "blink" (eye-only), "long" (> mae_max_s), "short" (< min_s)
+    kind: str  # "ME", "MaE"; rejected: "blink" (eyes only), "head" (all regions), "long", "short"
     onset: int
     apex: int
     offset: int
@@ -184,28 +188,23 @@ def spot(
     if n == 0:
         return SpotResult([], [], {}, params, float(fps), 0)
     x = uniform_filter1d(x, frames(params.smooth_s), axis=0, mode="nearest")
+    if params.global_reference == "nose" and "nose" not in regions:
+        raise ValueError(f"global_reference='nose' needs a 'nose' region, got regions {regions}")
     if params.global_reference == "median":
-        x = x - np.median(x, axis=1, keepdims=True)
+        common = np.median(x, axis=1)
     elif params.global_reference == "nose":
-        if "nose" not in regions:
-            raise ValueError(f"global_reference='nose' needs a 'nose' region, got regions {regions}")
-        x = x - x[:, [regions.index("nose")]]
-    d = x - median_filter(x, size=(frames(params.baseline_s), 1), mode="nearest")
-    mad = 1.4826 * np.median(np.abs(d - np.median(d, axis=0)), axis=0)
-    z = d / np.maximum(mad, 1e-3 * np.abs(d).max(initial=0.0) + 1e-12)
+        common = x[:, regions.index("nose")].copy()
+    else:
+        common = np.zeros(len(x))
+    width = frames(params.baseline_s)
+    z = _robust_z(x - common[:, None], width)
+    head = _robust_z(common[:, None], width)[:, 0]
     activity = z.max(axis=1)
     accumulated = uniform_filter1d(activity, frames(params.accumulate_s), mode="nearest")
 
-    peaks, _ = find_peaks(accumulated, height=params.candidate_height, distance=frames(params.accumulate_s))
     mean, top = accumulated.mean(), accumulated.max()
-    half = frames(params.accumulate_s) // 2 + 1
-    bridge, limit = frames(params.bridge_s), frames(params.mae_max_s) + 1
     candidates = []
-    for p in peaks:
-        lo, hi = max(0, p - half), min(len(activity), p + half + 1)
-        q = lo + int(np.argmax(activity[lo:hi]))
-        level = max(params.fall * activity[q], params.fall_z)
-        left, right = _grow(activity > level, q, bridge, limit)
+    for left, right, height in _runs(activity, accumulated, z, params, frames):
         onset = int(starts[left])
         offset = max(onset, int(ends[right]) - 1)  # the speed at t is the step t-1 -> t
         mass = np.cumsum(np.clip(activity[left : right + 1], 0.0, None))
@@ -216,6 +215,8 @@ def spot(
         seconds = (offset - onset + 1) / fps
         if seconds < params.min_s:
             kind = "short"
+        elif head[left : right + 1].max() >= params.head_ratio * activity[left : right + 1].max():
+            kind = "head"
         elif _is_blink(strength, regions, params.blink_ratio):
             kind = "blink"
         elif seconds <= params.me_max_s:
@@ -224,7 +225,6 @@ def spot(
             kind = "MaE"
         else:
             kind = "long"
-        height = float(accumulated[p])
         if params.threshold_mode == "mad":
             score = height / (height + params.score_z)
         else:
@@ -232,13 +232,62 @@ def spot(
         candidates.append(Candidate(kind, onset, apex, offset, float(score), height, order))
 
     per_frame = np.repeat(np.arange(len(starts)), ends - starts + 1)
-    curves = {"activity": activity[per_frame], "accumulated": accumulated[per_frame]}
+    curves = {"activity": activity[per_frame], "accumulated": accumulated[per_frame], "head": head[per_frame]}
     curves.update({f"z:{name}": z[per_frame, r] for r, name in enumerate(regions)})
     curves = {k: v.astype(np.float32) for k, v in curves.items()}
     minutes = n / fps / 60.0
     return SpotResult(
         select(candidates, params.score_cut(), params, minutes), candidates, curves, params, fps, n
     )
+
+
+def _runs(
+    activity: np.ndarray, accumulated: np.ndarray, z: np.ndarray, params: BaselineParams, frames: Any
+) -> list[tuple[int, int, float]]:
+    """(first, last working frame, peak height) of each movement.
+
+    Peaks of ``accumulated``, strongest first, grow into the run where ``activity`` stays above a
+    fraction of their peak; a run never enters an earlier (stronger) one. Consecutive runs led by
+    the same region, close together and of similar strength are merged: the away and return
+    phases of a slow MaE are separated by a still moment at the apex.
+    """
+    peaks, _ = find_peaks(accumulated, height=params.candidate_height, distance=frames(params.accumulate_s))
+    half = frames(params.accumulate_s) // 2 + 1
+    bridge, limit = frames(params.bridge_s), frames(params.mae_max_s) + 1
+    taken = np.zeros(len(activity), bool)
+    runs = []
+    for p in sorted(peaks, key=lambda p: -accumulated[p]):
+        lo, hi = max(0, p - half), min(len(activity), p + half + 1)
+        q = lo + int(np.argmax(activity[lo:hi]))
+        if taken[q]:
+            continue
+        level = max(params.fall * activity[q], params.fall_z)
+        left, right = _grow((activity > level) & ~taken, q, bridge, limit)
+        taken[left : right + 1] = True
+        runs.append((left, right, float(accumulated[p])))
+    merged: list[tuple[int, int, float]] = []
+    for left, right, height in sorted(runs):
+        if merged:
+            left0, right0, height0 = merged[-1]
+            lead0 = int(np.argmax(np.clip(z[left0 : right0 + 1], 0, None).sum(axis=0)))
+            lead = int(np.argmax(np.clip(z[left : right + 1], 0, None).sum(axis=0)))
+            if (
+                left - right0 - 1 <= frames(params.merge_gap_s)
+                and lead == lead0
+                and min(height, height0) >= params.merge_ratio * max(height, height0)
+                and right - left0 < limit
+            ):
+                merged[-1] = (left0, right, max(height, height0))
+                continue
+        merged.append((left, right, height))
+    return merged
+
+
+def _robust_z(x: np.ndarray, width: int) -> np.ndarray:
+    """Columns minus their running median (drift), in units of their robust noise level (MAD)."""
+    d = x - median_filter(x, size=(width, 1), mode="nearest")
+    mad = 1.4826 * np.median(np.abs(d - np.median(d, axis=0)), axis=0)
+    return d / np.maximum(mad, 1e-3 * np.abs(d).max(initial=0.0) + 1e-12)
 
 
 def _is_blink(strength: np.ndarray, regions: list[str], ratio: float) -> bool:
