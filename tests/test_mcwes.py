@@ -345,6 +345,13 @@ def test_bad_inputs_name_the_problem(trained):
     v.crops = v.crops.astype(np.float32)
     with pytest.raises(ValueError, match="uint8"):
         predict(trained, v, "cpu")
+    feats = VideoInput(
+        fps=30, features=np.zeros((50, 6), np.float32), n_frames=46, labels={"ME": 1, "MaE": 0}
+    )
+    with pytest.raises(ValueError, match="50 feature rows, but 46 frames"):
+        train([feats], tiny_config(feature_dim=6))
+    with pytest.raises(ValueError, match=r"features must be \(S, 8\)"):
+        train([feats], tiny_config(feature_dim=8))
     with pytest.raises(ValueError, match="supervision"):
         MCWESConfig(supervision="strong")
     with pytest.raises(ValueError, match="no labels"):

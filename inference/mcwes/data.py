@@ -59,6 +59,12 @@ def validate(video: VideoInput, config: MCWESConfig) -> None:
             raise ValueError(f"{name}: features must be (S, {config.feature_dim}), got {got}")
         if not np.isfinite(f).all():
             raise ValueError(f"{name}: features contain NaN or inf")
+        expected = n_snippets(len(canonical_index(video.length, canonical_step(video.fps, config))), config)
+        if abs(len(f) - expected) > 2:
+            raise ValueError(
+                f"{name}: {len(f)} feature rows, but {video.length} frames at {video.fps} fps make "
+                f"{expected} snippets of {config.snippet_len} frames every {config.snippet_stride}"
+            )
         return
     c, m = video.crops, video.motion
     if c is None or m is None:
@@ -110,6 +116,8 @@ def split_windows(video: VideoInput) -> list[VideoInput]:
     """Window-level tags become sub-videos with their own weak labels (and clipped intervals)."""
     if not video.windows:
         return [video]
+    if video.features is not None:
+        raise ValueError(f"video {video.video_id!r}: window tags need crops and motion, not snippet features")
     subs = []
     for start, end, tags in video.windows:
         if not 0 <= start < end < video.length:
