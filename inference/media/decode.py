@@ -70,7 +70,7 @@ def _open(path: Path) -> av.container.InputContainer:
     try:
         container = av.open(str(path))
     except av.FFmpegError as exc:
-        raise MediaError(f"{path.name}: not a readable video ({exc.strerror or exc})") from exc
+        raise MediaError(f"{path.name}: not a readable video, or truncated ({exc.strerror or exc})") from exc
     if not container.streams.video:
         kinds = sorted({s.type for s in container.streams}) or ["nothing"]
         container.close()
@@ -93,9 +93,10 @@ def _probe_video(path: Path, fps: float | None) -> SourceInfo:
         except av.FFmpegError as exc:
             raise MediaError(f"{path.name}: stream is corrupt or truncated after frame {len(pts)}") from exc
         if not pts:
-            raise MediaError(f"{path.name}: the video stream has no frames")
+            raise MediaError(f"{path.name}: the video stream has no frames (empty or truncated file)")
         deltas = np.diff(np.sort(np.asarray(pts, dtype=np.int64)))
         vfr = bool(len(deltas) > 1 and deltas.min() > 0 and deltas.max() > 1.5 * deltas.min())
+        _check_complete(path, container, stream, pts, deltas)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         if fps is None:
             if vfr and stream.time_base and deltas.size:
@@ -114,6 +115,40 @@ def _probe_video(path: Path, fps: float | None) -> SourceInfo:
             grayscale=(ctx.pix_fmt or "") in GRAY_PIX_FMTS,
             vfr=vfr,
             codec=ctx.name,
+        )
+
+
+def _declared_seconds(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream
+) -> float | None:
+    """The video's duration as the container header states it (None when it does not say)."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    text = stream.metadata.get("DURATION")  # Matroska writes it per track as HH:MM:SS.fraction
+    if text:
+        hours, minutes, seconds = text.split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    if len(container.streams) == 1 and container.duration:
+        return container.duration / 1e6
+    return None
+
+
+def _check_complete(path: Path, container, stream, pts: list[int], deltas: np.ndarray) -> None:
+    """A cut file often demuxes without error: compare the frames found with the header's claims."""
+    if stream.frames and len(pts) < stream.frames:
+        raise MediaError(
+            f"{path.name}: stream is truncated: the header lists {stream.frames} frames, "
+            f"only {len(pts)} are present"
+        )
+    declared = _declared_seconds(container, stream)
+    if declared is None or not stream.time_base or not deltas.size:
+        return
+    step = float(np.median(deltas) * stream.time_base)
+    found = float((max(pts) - (stream.start_time or 0)) * stream.time_base) + step
+    if declared - found > 0.5 * step:
+        raise MediaError(
+            f"{path.name}: stream is truncated: the header says {declared:.2f} s, "
+            f"frames stop at {found:.2f} s (after frame {len(pts) - 1})"
         )
 
 
