@@ -53,7 +53,7 @@ def xlsx_bytes(wb: Workbook) -> bytes:
     wb.properties.created = FIXED_DOC_TIME
     wb.properties.modified = FIXED_DOC_TIME
     raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as archive:  # compressed once, below
         ExcelWriter(wb, archive).save()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src:
