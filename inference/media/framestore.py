@@ -140,13 +140,30 @@ class FrameStore:
         return cv2.imdecode(np.frombuffer(self.frame_jpeg(k), np.uint8), flags)
 
 
+_REDUCED = {
+    (False, 8): cv2.IMREAD_REDUCED_COLOR_8,
+    (False, 4): cv2.IMREAD_REDUCED_COLOR_4,
+    (False, 2): cv2.IMREAD_REDUCED_COLOR_2,
+    (False, 1): cv2.IMREAD_COLOR,
+    (True, 8): cv2.IMREAD_REDUCED_GRAYSCALE_8,
+    (True, 4): cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    (True, 2): cv2.IMREAD_REDUCED_GRAYSCALE_2,
+    (True, 1): cv2.IMREAD_GRAYSCALE,
+}
+
+
 def write_overview(store: FrameStore, height: int = 64, count: int = 200) -> list[int]:
-    """One-row strip of evenly spaced thumbnails for the timeline; returns their frame indices."""
+    """One-row strip of evenly spaced thumbnails for the timeline; returns their frame indices.
+
+    Thumbnails are decoded at a reduced JPEG scale (1/2, 1/4, 1/8), several times faster than full.
+    """
     indices = overview_indices(len(store), count)
+    factor = next(f for f in (8, 4, 2, 1) if int(store.manifest["height"]) / f >= height)
+    flags = _REDUCED[(bool(store.manifest["grayscale"]), factor)]
     thumbs = []
     for k in indices:
-        image = store.frame(k)
-        width = max(1, round(image.shape[1] * height / image.shape[0]))
+        image = cv2.imdecode(np.frombuffer(store.frame_jpeg(k), np.uint8), flags)
+        width = max(1, round(int(store.manifest["width"]) * height / int(store.manifest["height"])))
         thumbs.append(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA))
     write_atomic(store.path / "overview.jpg", encode_jpeg(np.hstack(thumbs), 85))
     return indices
