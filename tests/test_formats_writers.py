@@ -9,6 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from pympi.Elan import Eaf
 
@@ -607,3 +609,17 @@ def test_missing_or_unknown_option_is_named(tmp_path):
     with pytest.raises(ExportError, match="casme2: got an unexpected keyword argument 'fps'"):
         write("casme2", [iv(CASME, "ME", 0, None, 5)], tmp_path / "c.xlsx", fps=30)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif("eaf" not in READERS, reason="no ELAN reader in annotator/formats/readers")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fps=st.sampled_from([25.0, 30.0, 90.0, 100.0, 200.0]), data=st.data())
+def test_eaf_frames_survive_the_ms_round_trip(tmp_path_factory, fps, data):
+    video = ExportVideo("v", "01", fps, 5000, 1, "clip")
+    onset = data.draw(st.integers(0, 4990))
+    offset = data.draw(st.integers(onset, min(onset + 400, 4999)))
+    apex = data.draw(st.integers(onset, offset))
+    out = tmp_path_factory.mktemp("eaf") / "e"
+    write("eaf", [iv(video, "ME", onset, apex, offset)], out)
+    (record,) = read(next(out.iterdir()), "eaf", fps=fps).records
+    assert (record.onset - 1, record.apex - 1, record.offset - 1) == (onset, apex, offset)
