@@ -20,16 +20,16 @@ FACE_CENTER = (226.0, 127.0)
 # Each region is one or more boxes (left and right parts are separate so a box never covers
 # another region). The six names are the ones the motion signals use, plus the chin.
 REGIONS: dict[str, tuple[Box, ...]] = {
-    "brows": ((188.0, 84.0, 216.0, 96.0), (232.0, 85.0, 262.0, 98.0)),
-    "eyes": ((192.0, 96.0, 214.0, 106.0), (235.0, 98.0, 258.0, 108.0)),
+    "brows": ((188.0, 83.0, 216.0, 93.0), (232.0, 85.0, 262.0, 95.5)),
+    "eyes": ((191.0, 94.0, 213.0, 106.0), (235.0, 96.5, 257.0, 109.0)),
     "nose": ((212.0, 108.0, 234.0, 132.0),),
     "cheeks": ((186.0, 114.0, 206.0, 134.0), (242.0, 114.0, 264.0, 134.0)),
     "mouth": ((198.0, 135.0, 248.0, 158.0),),
     "chin": ((208.0, 162.0, 240.0, 180.0),),
 }
 
-# Displacement (photo pixels) that pulls the upper lid over the whole eye: a full blink.
-BLINK_CLOSED = 9.5
+# Displacement (photo pixels) that brings the upper lid onto the lower lid: a full blink.
+BLINK_CLOSED = 7.5
 
 
 @cache

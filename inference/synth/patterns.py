@@ -1,6 +1,6 @@
 """Local deformation patterns: what moves where for each emotion, a blink, or a bare region.
 
-A pattern is a sum of Gaussian bumps of displacement. Each component is
+A pattern is a sum of Gaussian bumps of displacement (the eyelids use a ramp, see ``_lid_field``). Each component is
 ``(x, y, vx, vy, sx, sy)``: centre and spread in photo pixels, direction of motion of the skin
 (unit-free; the field is normalised so its largest displacement is 1 and the event's amplitude
 sets the size in frame pixels). Emotions use different regions *and* directions, so a
@@ -31,7 +31,6 @@ Component = tuple[float, float, float, float, float, float]
 # Landmarks of the photo (pixels of the 512x512 astronaut image).
 _BROW_IN_L, _BROW_MID_L, _BROW_OUT_L = (210.0, 91.0), (201.0, 89.0), (193.0, 91.0)
 _BROW_IN_R, _BROW_MID_R, _BROW_OUT_R = (237.0, 92.0), (246.0, 91.0), (255.0, 93.0)
-_EYE_L, _EYE_R = (202.5, 100.5), (246.0, 103.0)
 _NOSE_L, _NOSE_R, _NOSE_TOP = (215.0, 118.0), (231.0, 119.0), (223.0, 110.0)
 _LIP_UP, _LIP_LOW = (222.0, 139.0), (222.0, 153.0)
 _CORNER_L, _CORNER_R = (201.0, 141.0), (245.0, 141.0)
@@ -113,49 +112,66 @@ EMOTION_REGIONS: dict[str, tuple[str, ...]] = {
     "others": ("chin",),
 }
 
-BLINK: tuple[Component, ...] = (_c((202.5, 103.0), 0.0, 1.0, 8, 4.5), _c((246.0, 105.5), 0.0, 1.0, 8, 4.5))
-
 # A movement of one region with no emotion attached (used when an event names regions only).
 REGION_PATTERNS: dict[str, tuple[Component, ...]] = {
     "brows": (_c(_BROW_MID_L, 0.0, -1.0, 9, 4), _c(_BROW_MID_R, 0.0, -1.0, 9, 4)),
-    "eyes": BLINK,
+    "eyes": (),  # the eyelids, see lid_field
     "nose": EMOTION_PATTERNS["disgust"][:3],
     "cheeks": (_c(_CHEEK_L, 0.0, -1.0, 7, 6), _c(_CHEEK_R, 0.0, -1.0, 7, 6)),
     "mouth": (_c(_CORNER_L, -0.7, -1.0), _c(_CORNER_R, 0.7, -1.0)),
     "chin": EMOTION_PATTERNS["others"],
 }
 
+# Per eye: centre x, upper lid y, lower lid y, half width (photo pixels).
+EYES = ((202.0, 96.5, 104.0, 10.5), (246.0, 99.0, 106.5, 10.5))
+_LID_SKIN = 3.5  # skin above the upper lid that stretches down with it
 
-def components_for(kind: str, emotion: str | None, regions: tuple[str, ...]) -> tuple[Component, ...]:
-    """The pattern of an event: blink, emotion, or the union of its regions' movements."""
-    if kind == "blink":
-        return BLINK
-    if emotion is not None:
-        return EMOTION_PATTERNS[emotion]
-    return tuple(c for region in regions for c in REGION_PATTERNS[region])
+
+def _lid_field(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Vertical displacement that lowers the upper lids: the lid opening (photo px) closes the eye.
+
+    A Gaussian bump would push the iris down instead of covering it; a ramp from the skin above
+    the lid (0) to the lower lid (1), dropping to 0 just below it, stretches the lid over the eye.
+    """
+    dy = np.zeros((ys.size, xs.size), np.float32)
+    for cx, upper, lower, half in EYES:
+        top = upper - _LID_SKIN
+        ramp = np.clip(np.where(ys <= lower, (ys - top) / (lower - top), 1.0 - (ys - lower) / 1.5), 0.0, 1.0)
+        across = np.clip(1.0 - ((xs - cx) / half) ** 2, 0.0, None)  # almond: less to close at the corners
+        dy += np.outer(ramp, across)
+    return dy
+
+
+def is_lid_movement(kind: str, emotion: str | None, regions: tuple[str, ...]) -> bool:
+    return kind == "blink" or (emotion is None and "eyes" in regions)
 
 
 @cache
 def unit_field(
-    components: tuple[Component, ...], box: tuple[int, int, int, int], scale: float
+    kind: str, emotion: str | None, regions: tuple[str, ...], box: tuple[int, int, int, int], scale: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Displacement (dx, dy) over ``box`` of the scaled photo, peak magnitude 1.
+    """Displacement (dx, dy) of an event over ``box`` of the scaled photo, peak magnitude 1.
 
-    ``scale`` maps photo pixels to the scaled photo the renderer deforms; cached because
-    the field depends only on the pattern and the frame geometry, not on the frame.
+    The pattern is the blink's lids, the emotion's, or the union of the named regions'
+    movements. ``scale`` maps photo pixels to the scaled photo that the renderer deforms.
+    Cached: the field depends on the pattern and the geometry, not on the frame.
     """
     x0, y0, x1, y1 = box
     xs = (np.arange(x0, x1, dtype=np.float32) + 0.5) / scale - 0.5
     ys = (np.arange(y0, y1, dtype=np.float32) + 0.5) / scale - 0.5
     dx = np.zeros((y1 - y0, x1 - x0), np.float32)
-    dy = np.zeros_like(dx)
-    for cx, cy, vx, vy, sx, sy in components:
-        gx = np.exp(-((xs - cx) ** 2) / (2 * sx * sx))
-        gy = np.exp(-((ys - cy) ** 2) / (2 * sy * sy))
-        weight = np.outer(gy, gx)
-        dx += vx * weight
-        dy += vy * weight
+    dy = _lid_field(xs, ys) if is_lid_movement(kind, emotion, regions) else np.zeros_like(dx)
+    if kind != "blink":
+        components = (
+            EMOTION_PATTERNS[emotion] if emotion else [c for r in regions for c in REGION_PATTERNS[r]]
+        )
+        for cx, cy, vx, vy, sx, sy in components:
+            gx = np.exp(-((xs - cx) ** 2) / (2 * sx * sx))
+            gy = np.exp(-((ys - cy) ** 2) / (2 * sy * sy))
+            weight = np.outer(gy, gx)
+            dx += vx * weight
+            dy += vy * weight
     peak = float(np.sqrt(dx * dx + dy * dy).max())
     if peak <= 0:
-        raise ValueError(f"pattern {components} has no displacement inside box {box}")
+        raise ValueError(f"{kind} event ({emotion}, {regions}) has no displacement inside box {box}")
     return dx / peak, dy / peak

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from inference.synth.face import FACE_BOX, scene_bgr
-from inference.synth.patterns import components_for, unit_field
+from inference.synth.patterns import unit_field
 from inference.synth.spec import SynthSpec, envelope, photo_to_frame
 
 _NOISE_PAD = 64
@@ -95,7 +95,7 @@ class _Renderer:
                 self.dirty = False
             return
         e = self.spec.events[k]
-        fx, fy = unit_field(components_for(e.kind, e.emotion, e.regions), self.box, self.scale)
+        fx, fy = unit_field(e.kind, e.emotion, e.regions, self.box, self.scale)
         a = float(self.strength[index])
         # remap samples the source, so a skin point moves by +d when we sample at x - d.
         self.work[y0:y1, x0:x1] = cv2.remap(
