@@ -1,7 +1,10 @@
 """Label Studio video tasks with `timelinelabels` regions (FORMATS.md §6), ready to import.
 
 Label Studio counts video frames from 1, so ranges are index + 1, both ends inclusive. One task
-per video; region ids count within the task so the same input gives the same JSON.
+per video; region ids count within the task so the same input gives the same JSON. The project's
+labeling config must name its tags as these regions do:
+`<Video name="video" value="$video"/><TimelineLabels name="label" toName="video">` with one
+`<Label>` per kind (ME, MaE, blink, other).
 """
 
 from __future__ import annotations
