@@ -15,9 +15,9 @@ from django.db import transaction
 from inference.synth import make_spec
 from inference.synth.output import write_video
 
-from .jobs import start_job
+from .ingest import Source, add_source
 from .labels import create_interval
-from .models import Dataset, Job, Membership, Role, Subject, Video
+from .models import Dataset, Job, Membership, Role, Video
 
 DEMO_DATASET = "Demo corpus"
 DEMO_USER = "demo"
@@ -58,33 +58,19 @@ def build_demo(
         )
         Membership.objects.create(dataset=dataset, user=user, role=Role.OWNER)
         for s in range(1, subjects + 1):
-            subject = Subject.objects.create(dataset=dataset, code=f"{s:02d}", normalized=str(s))
             for v in range(1, videos_per_subject + 1):
                 spec = make_spec(seed * 100 + s * 10 + v, seconds=seconds, n_me=2, n_mae=1, n_blinks=2)
                 path = write_video(spec, folder / f"s{s:02d}_v{v}.mp4")
-                video = Video.objects.create(
-                    dataset=dataset,
-                    subject=subject,
-                    name=f"s{s:02d}_v{v}",
-                    source_path=str(path),
-                    fps=spec.fps,
-                    frame_count=spec.frame_count,
-                    width=spec.width,
-                    height=spec.height,
-                )
+                video, job = add_source(dataset, Source(path, path.stem, f"{s:02d}"), user)
                 for event in spec.events:
-                    create_interval(
-                        video,
-                        {
-                            "kind": event.kind,
-                            "onset": event.onset,
-                            "apex": event.apex,
-                            "offset": event.offset,
-                            "emotion": event.emotion or "",
-                            "notes": f"generated at {', '.join(event.regions)}",
-                        },
-                        user,
-                    )
+                    values = {
+                        "kind": event.kind,
+                        "onset": event.onset,
+                        "apex": event.apex,
+                        "offset": event.offset,
+                    }
+                    notes = f"generated at {', '.join(event.regions)}"
+                    create_interval(video, values | {"emotion": event.emotion or "", "notes": notes}, user)
                 videos.append(video)
-                jobs.append(start_job("probe", dataset=dataset, video=video, user=user))
+                jobs.append(job)
     return DemoResult(dataset, videos, jobs, created=True)

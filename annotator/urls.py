@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import datasets, frames, jobs, videos
+from .views import datasets, frames, jobs, media, videos
 
 urlpatterns = [
     path("", datasets.dataset_list, name="dataset_list"),
@@ -11,6 +11,9 @@ urlpatterns = [
         datasets.member_remove,
         name="member_remove",
     ),
+    path("datasets/<int:dataset_id>/ingest/", media.dataset_ingest, name="dataset_ingest"),
+    path("videos/<int:video_id>/face.jpg", media.video_face, name="video_face"),
+    path("videos/<int:video_id>/motion.svg", media.video_motion_plot, name="video_motion_plot"),
     path("videos/<int:video_id>/", videos.video_detail, name="video_detail"),
     path("videos/<int:video_id>/annotate/", videos.video_annotate, name="video_annotate"),
     path("videos/<int:video_id>/timeline.json", frames.video_timeline_config, name="video_timeline_config"),

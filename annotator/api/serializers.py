@@ -180,3 +180,26 @@ class JobSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+
+class IngestRequestSerializer(serializers.Serializer):
+    """Either an uploaded `file` or a server `path` inside the configured import roots."""
+
+    dataset = serializers.IntegerField()
+    file = serializers.FileField(required=False)
+    path = serializers.CharField(required=False)
+    subject = serializers.CharField(required=False, allow_blank=True)
+    fps = serializers.FloatField(required=False, min_value=0.1)
+
+    def validate(self, attrs):
+        if bool(attrs.get("file")) == bool(attrs.get("path")):
+            raise serializers.ValidationError(
+                "Send exactly one of `file` (upload) or `path` (server import)."
+            )
+        return attrs
+
+
+class IngestedSerializer(serializers.Serializer):
+    video = VideoSerializer()
+    job = JobSerializer(allow_null=True)
+    detail = serializers.CharField()

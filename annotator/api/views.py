@@ -6,10 +6,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .. import access, labels, predictions
+from .. import access, ingest, labels, predictions
 from ..access import CAN_EDIT, CAN_MANAGE
 from ..jobs import JobFailure, retry_job
 from ..models import Interval, Membership, Prediction, Revision, Role, Subject, Video
@@ -81,6 +82,33 @@ class VideoViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_object(self):
         return access.get_video_for_user(self.request.user, int(self.kwargs["pk"]))
+
+    @extend_schema(request=s.IngestRequestSerializer, responses={202: s.IngestedSerializer(many=True)})
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    def ingest(self, request: Request) -> Response:
+        """Add videos by upload or from a server path (inside IMPORT_ROOTS) and queue their ingest."""
+        body = s.IngestRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        dataset = access.get_dataset_for_user(request.user, body.validated_data["dataset"], CAN_EDIT)
+        try:
+            if body.validated_data.get("file"):
+                sources = ingest.discover(ingest.save_upload(body.validated_data["file"]))
+            else:
+                sources = ingest.discover(ingest.resolve_import_path(body.validated_data["path"]))
+        except DjangoValidationError as exc:
+            raise _django_errors(exc) from exc
+        results = []
+        for source in sources:
+            video, job = ingest.add_source(
+                dataset,
+                source,
+                request.user,
+                subject=body.validated_data.get("subject") or None,
+                fps=body.validated_data.get("fps"),
+            )
+            detail = f"already ingested as video {video.name}" if job is None else "ingest queued"
+            results.append({"video": video, "job": job, "detail": detail})
+        return Response(s.IngestedSerializer(results, many=True).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={200: dict})
     @action(detail=True, methods=["get"])

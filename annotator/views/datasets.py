@@ -1,6 +1,7 @@
 """Dataset list, dataset page and member management."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -63,6 +64,8 @@ def dataset_detail(request: HtmxHttpRequest, dataset_id: int):
         "memberships": dataset.memberships.select_related("user"),
         "member_form": MemberForm(),
         "jobs": dataset.jobs.select_related("video")[:10],
+        "can_edit": role in access.CAN_EDIT,
+        "import_roots": [str(root) for root in settings.IMPORT_ROOTS],
     }
     return render(request, "datasets/detail.html", context)
 
