@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60)
     args = parser.parse_args()
     harness = Harness(frame_count=args.frames, fps=30, width=160, height=120)
+    harness.motion()  # a real server stores motion precomputed; do not time the fake's generation
     server = start_server(harness)
     url = f"http://127.0.0.1:{server.server_port}/"
     rng = random.Random(0)

@@ -101,6 +101,18 @@ def test_step_keys_paint_the_exact_frame(browser, harness) -> None:
     assert page.errors == []
 
 
+def test_a_frame_still_loading_is_never_claimed(browser, harness) -> None:
+    h, url = harness
+    page = open_page(browser, url)
+    h.chunk_delay = 0.6
+    page.keyboard.press("End")
+    page.wait_for_timeout(200)
+    attrs = page.evaluate("[document.getElementById('timeline').dataset.frame, mestudioTimeline.frame]")
+    assert attrs == [None, FRAMES - 1], "while the frame loads, data-frame must not name another frame"
+    assert "loading" in page.locator("[data-testid=counter]").inner_text()
+    wait_frame(page, FRAMES - 1)
+
+
 def test_held_key_moves_exactly_one_frame_per_keydown(browser, harness) -> None:
     page = open_page(browser, harness[1])
     for _ in range(100):  # auto-repeat: keydowns without keyups, faster than frames arrive
@@ -193,7 +205,7 @@ def test_conflicting_edit_is_shown_and_resolved_by_the_coder(browser, harness) -
     mine.keyboard.press("o")  # offset 34 against version 1: refused
     conflict = mine.locator("[data-testid=conflict]")
     conflict.wait_for(state="visible")
-    assert "offset\t35\t33" in conflict.inner_text()  # mine and theirs, in the dataset's numbering
+    assert "offset\t35 ✎\t33" in conflict.inner_text()  # mine (changed by me) and theirs, dataset numbering
     assert h.store.all()[0]["offset"] == 32, "the other coder's edit must not be overwritten silently"
     mine.locator("[data-testid=keep-mine]").click()
     wait_until(mine, synced)

@@ -9,6 +9,7 @@ import argparse
 import json
 import re
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,6 +41,7 @@ class Harness:
         self.frames = FrameSource(frame_count, width, height)
         self.store = IntervalStore(VIDEO_ID, frame_count, EMOTIONS)
         self.fps, self.offline, self.user = fps, False, "coder"
+        self.chunk_delay = 0.0  # seconds added to every chunk, to see the component wait for frames
         self._motion: bytes | None = None
         for run, name, step in ((1, "baseline", 400), (2, "mcwes", 700)):
             for k, onset in enumerate(range(150, frame_count - 60, step)):
@@ -186,6 +188,7 @@ class Handler(BaseHTTPRequestHandler):
         self._json(200, self.harness.config())
 
     def do_chunk(self, query: dict[str, str], index: str) -> None:
+        time.sleep(self.harness.chunk_delay)
         body = self.harness.frames.chunk(int(index))
         self._send(200, body, "application/octet-stream", "public, max-age=31536000, immutable")
 

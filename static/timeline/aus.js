@@ -20,7 +20,7 @@ const TOKEN = /^(?:AU)?([LRATB])?(\d{1,2})(?:([A-E])|\(([A-E])(?:\/[A-E])?\)|\(k
 export function parseAUs(text) {
   const tokens = [];
   const errors = [];
-  for (const piece of text.split(/\s*(?:[+,，/;]|\bor\b|\s)\s*/i)) {
+  for (const piece of text.split(/\s*(?:[+,，;]|\/(?![A-E]\))|\bor\b|\s)\s*/i)) {
     if (!piece) continue;
     const m = TOKEN.exec(piece);
     if (!m) {

@@ -38,10 +38,14 @@ export class Panel {
     const key = sel ? `${sel.type}:${sel.item.key}` : null;
     if (key !== this.shownKey) {
       this.shownKey = key;
-      this.node.replaceChildren(...(sel ? (sel.type === "interval" ? this.intervalView() : this.predictionView(sel.item)) : this.emptyView()));
+      if (sel?.type === "interval") this.node.replaceChildren(...this.intervalView());
     }
     if (sel?.type === "interval") this.refreshInterval(sel.item);
-    if (sel?.type === "prediction") this.node.replaceChildren(...this.predictionView(sel.item));
+    const signature = JSON.stringify(sel?.item);
+    if (sel?.type === "prediction" && signature !== this.shownPrediction) {
+      this.node.replaceChildren(...this.predictionView(sel.item).filter(Boolean));
+    }
+    this.shownPrediction = sel?.type === "prediction" ? signature : null;
     if (!sel) this.node.replaceChildren(...this.emptyView());
   }
 
@@ -79,15 +83,19 @@ export class Panel {
     this.auParse = el("div", { class: "mt-aus" });
     this.auSuggest = el("div", { class: "mt-suggest" });
     this.status = el("div", { class: "mt-status", "data-testid": "save-status" });
-    this.conflict = el("div", { class: "mt-conflict", "data-testid": "conflict", hidden: true });
+    this.conflictInfo = el("div");
+    this.conflictBy = el("strong");
+    this.conflict = el("div", { class: "mt-conflict", "data-testid": "conflict", hidden: true }, this.conflictBy, el("br"),
+      el("button", { type: "button", "data-testid": "keep-mine", onclick: () => this.tl.sync.resolve(this.tl.selected.key, "mine") }, "Keep mine"),
+      el("button", { type: "button", "data-testid": "take-theirs", onclick: () => this.tl.sync.resolve(this.tl.selected.key, "theirs") }, "Take theirs"), this.conflictInfo);
     this.historyList = el("ol", { class: "mt-history" });
     return [
-      el("h3", {}, "Interval"),
+      el("h3", {}, "Interval"), this.conflict,
       el("div", { class: "mt-grid" }, el("label", {}, "kind", this.inputs.kind), point("onset"), point("apex"), point("offset")),
       el("label", { class: "mt-wide" }, "AUs", this.inputs.aus), this.auParse, this.auSuggest,
       el("label", { class: "mt-wide" }, "emotion", this.inputs.emotion),
       el("label", { class: "mt-wide" }, "notes", this.inputs.notes),
-      this.status, this.conflict,
+      this.status,
       el("h4", {}, "History"), this.historyList,
     ];
   }
@@ -104,7 +112,7 @@ export class Panel {
     const error = entry.error?.body ? Object.entries(entry.error.body).map(([f, m]) => `${f}: ${[].concat(m).join(" ")}`).join("; ") : "";
     this.status.textContent = `${STATUS_TEXT[item.status]}${item.version ? ` · version ${item.version}` : ""}${error ? ` — ${error}` : ""}`;
     this.status.dataset.state = item.status;
-    this.showConflict(item.key, entry.conflict);
+    this.showConflict(entry.conflict, entry.local);
     if (entry.server && (this.history.key !== item.key || this.history.version !== entry.server.version)) {
       this.history = { key: item.key, version: entry.server.version };
       this.loadHistory(entry.server.id, item.key);
@@ -129,21 +137,18 @@ export class Panel {
     }, `AU${n} ${name}`)));
   }
 
-  showConflict(key, conflict) {
+  showConflict(conflict, mine) {
     this.conflict.hidden = !conflict;
     if (!conflict) return;
     const first = this.tl.config.video.first_frame_number;
     const fmt = (obj, f) => (obj === null ? "deleted" : ["onset", "apex", "offset"].includes(f) && obj[f] !== null ? obj[f] + first : obj[f] || "—");
     const theirs = pickFields(conflict.theirs);
-    const rows = FIELDS.filter((f) => !conflict.mine || !theirs || conflict.mine[f] !== theirs[f])
-      .map((f) => el("tr", {}, el("th", {}, f), el("td", {}, String(fmt(conflict.mine, f))), el("td", {}, String(fmt(theirs, f)))));
+    const changed = this.tl.sync.myChanges(this.tl.sync.get(this.tl.selected.key));
+    const rows = FIELDS.filter((f) => !mine || !theirs || mine[f] !== theirs[f])
+      .map((f) => el("tr", {}, el("th", {}, f), el("td", {}, `${fmt(mine, f)}${f in changed ? " ✎" : ""}`), el("td", {}, String(fmt(theirs, f)))));
     const by = conflict.theirs ? `${conflict.theirs.updated_by} (version ${conflict.theirs.version})` : "someone (deleted it)";
-    this.conflict.replaceChildren(
-      el("strong", {}, `Changed by ${by} while you edited.`),
-      el("table", {}, el("tr", {}, el("th", {}), el("th", {}, "mine"), el("th", {}, "theirs")), rows),
-      el("button", { type: "button", "data-testid": "keep-mine", onclick: () => this.tl.sync.resolve(key, "mine") }, "Keep mine"),
-      el("button", { type: "button", "data-testid": "take-theirs", onclick: () => this.tl.sync.resolve(key, "theirs") }, "Take theirs"),
-    );
+    this.conflictBy.textContent = `Changed by ${by} while you edited. Keep mine re-sends only your changes (✎).`;
+    this.conflictInfo.replaceChildren(el("table", {}, el("tr", {}, el("th", {}), el("th", {}, "mine"), el("th", {}, "theirs")), rows));
   }
 
   async loadHistory(id, key) {

@@ -48,10 +48,13 @@ export class IntervalSync {
       }
       const entry = this.entries.get(`s${base.id}`);
       if (entry && entry.server.version === base.version) entry.local = local;
-      else if (entry) entry.conflict = { mine: local, theirs: entry.server };
-      else {
+      else if (entry) {
+        entry.local = local;
+        entry.conflict = { theirs: entry.server, base };
+      } else {
         const gone = this.newEntry(`s${base.id}`, base);
-        gone.conflict = { mine: local, theirs: null };
+        gone.local = local;
+        gone.conflict = { theirs: null, base };
         this.entries.set(gone.key, gone);
       }
     }
@@ -141,6 +144,7 @@ export class IntervalSync {
   revert(key) {
     const entry = this.entries.get(key);
     if (!entry) return;
+    if (entry.conflict) return this.resolve(key, "theirs");
     entry.local = pickFields(entry.server);
     entry.error = null;
     entry.conflict = null;
@@ -148,12 +152,14 @@ export class IntervalSync {
     this.onChange();
   }
 
+  /** The coder's answer to a conflict: re-send their values on top of the server's version, or take the server's. */
   resolve(key, choice) {
     const entry = this.entries.get(key);
-    const { mine, theirs } = entry.conflict;
+    const { theirs } = entry.conflict;
+    const mine = this.myChanges(entry);
     entry.conflict = null;
     entry.server = theirs;
-    entry.local = choice === "mine" ? mine : pickFields(theirs);
+    entry.local = choice === "mine" ? (theirs && entry.local ? { ...pickFields(theirs), ...mine } : entry.local) : pickFields(theirs);
     this.persist();
     this.sync(key);
     this.onChange();
@@ -189,8 +195,8 @@ export class IntervalSync {
       entry.error = null;
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      if (err.status === 409) entry.conflict = { mine: local, theirs: err.body?.current ?? null };
-      else if (err.status === 404 && server) entry.conflict = { mine: local, theirs: null };
+      if (err.status === 409) entry.conflict = { theirs: err.body?.current ?? null, base: server };
+      else if (err.status === 404 && server) entry.conflict = { theirs: null, base: server };
       else entry.error = err;
       if (!entry.conflict && (err.status === 0 || err.status >= 500)) this.scheduleRetry();
     } finally {
@@ -199,6 +205,12 @@ export class IntervalSync {
     this.persist();
     this.onChange();
     if (!entry.error) this.sync(key);
+  }
+
+  /** In a conflict, the fields this coder changed since the version they started from. */
+  myChanges(entry) {
+    const base = pickFields(entry.conflict?.base);
+    return entry.local && base ? diff(entry.local, base) : { ...entry.local };
   }
 
   scheduleRetry() {
@@ -220,7 +232,7 @@ export class IntervalSync {
   persist() {
     const unsaved = [...this.entries.values()]
       .filter((e) => e.conflict || this.dirty(e))
-      .map((e) => ({ base: e.server, local: e.conflict ? e.conflict.mine : e.local }));
+      .map((e) => ({ base: e.server, local: e.local }));
     if (unsaved.length) localStorage.setItem(this.storageKey, JSON.stringify(unsaved));
     else localStorage.removeItem(this.storageKey);
   }

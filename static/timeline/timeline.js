@@ -82,13 +82,18 @@ export class Timeline {
       this.requestDraw(true);
     };
     overview.src = this.config.frames.overview_url;
-    const [intervals, predictions, motion] = await Promise.all([
+    // Motion can be megabytes on a long video: it is drawn when it comes and blocks nothing.
+    this.api.get(this.config.motion_url)
+      .then((motion) => {
+        this.setMotion(motion);
+        this.track.resize();
+      })
+      .catch((err) => this.failed("motion signals", err, null));
+    const [intervals, predictions] = await Promise.all([
       this.api.get(this.config.intervals_url),
       this.api.get(this.config.predictions_url).catch((err) => this.failed("predictions", err, [])),
-      this.api.get(this.config.motion_url).catch((err) => this.failed("motion signals", err, {})),
     ]);
     this.predictions = predictions;
-    this.setMotion(motion);
     this.sync.load(intervals);
     this.track.resize();
     this.changed();
@@ -255,7 +260,7 @@ export class Timeline {
         return this.select(null);
       case "cancel":
         if (!this.els.help.hidden) return (this.els.help.hidden = true);
-        if (sel?.type === "interval" && sel.item.status !== "saved") return this.sync.revert(sel.item.key);
+        if (sel?.type === "interval" && ["invalid", "offline", "conflict"].includes(sel.item.status)) return this.sync.revert(sel.item.key);
         if (sel?.type === "prediction" && this.predEdits.delete(sel.item.id)) return this.changed();
         return this.select(null);
       case "delete":

@@ -27,6 +27,8 @@ export class Viewer {
     this.pendingInput = null; // {frame, t, cold}: the step whose paint we time
     this.latencies = { warm: [], cold: [] };
     this.firstPaintAt = null;
+    this.lastPrefetch = 0;
+    this.settleTimer = null;
   }
 
   get speed() {
@@ -49,8 +51,20 @@ export class Viewer {
     requestAnimationFrame((t) => this.tick(t));
   }
 
+  /**
+   * Decode around the cursor, further ahead in the playing direction. After a long jump (scrubbing)
+   * only the cursor's own chunk is fetched at first; neighbours follow once the cursor rests.
+   */
   prefetch(direction) {
     const { chunkSize } = this.frames;
+    const jumped = Math.abs(this.cursor - this.lastPrefetch) > 2 * chunkSize;
+    this.lastPrefetch = this.cursor;
+    clearTimeout(this.settleTimer);
+    if (jumped) {
+      this.frames.want(Array.from({ length: 8 }, (_, d) => this.cursor + d));
+      this.settleTimer = setTimeout(() => this.prefetch(direction), 150);
+      return;
+    }
     const ahead = this.playing ? Math.max(48, Math.ceil(this.fps * this.speed * 2)) : 24;
     const list = [this.cursor];
     for (let d = 1; d <= ahead; d++) {
