@@ -5,11 +5,14 @@ import re
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
 from inference.synth import (
+    EMOTION_REGIONS,
     EMOTIONS,
+    NO_FACE_SCENES,
     REGIONS,
     CorpusSpec,
     SynthEvent,
@@ -17,6 +20,7 @@ from inference.synth import (
     aligned_face_clip,
     make_corpus,
     make_spec,
+    no_face_spec,
     render_frames,
     write_image_folder,
     write_video,
@@ -183,25 +187,40 @@ def test_face_box_follows_head_and_aligned_clip_removes_it():
     assert aligned_change < 0.5 * raw_change
 
 
-def test_no_face_scene_renders_and_refuses_face_queries():
-    spec = SynthSpec(0, 30.0, 4, 320, 240, True, [], 1.0, 1.0, scene="rocket")
+@pytest.mark.parametrize("scene", NO_FACE_SCENES)
+def test_no_face_scene_renders_and_refuses_face_queries(scene):
+    spec = no_face_spec(0, scene=scene, seconds=0.1, width=320, height=240, grayscale=True)
     frames = list(render_frames(spec))
-    assert len(frames) == 4 and frames[0].shape == (240, 320) and frames[0].std() > 10
+    assert len(frames) == 3 and frames[0].shape == (240, 320) and frames[0].std() > 10
     with pytest.raises(ValueError, match="no face"):
         spec.face_box(0)
     with pytest.raises(ValueError, match="cannot carry events"):
         SynthSpec(
-            0,
-            30.0,
-            30,
-            320,
-            240,
-            True,
-            [SynthEvent("ME", 5, 7, 10, ("mouth",), None, 2)],
-            0,
-            0,
-            scene="rocket",
+            0, 30.0, 30, 320, 240, True, [SynthEvent("ME", 5, 7, 10, ("mouth",), None, 2)], 0, 0, scene=scene
         )
+    with pytest.raises(ValueError, match="unknown scene"):
+        no_face_spec(0, scene="beach")
+
+
+def test_emotion_is_learnable_from_me_sized_motion():
+    """MOL needs the deformation to depend on the emotion: a nearest-centroid on flow must beat chance."""
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+    rng = np.random.default_rng(0)
+    features, labels = [], []
+    for label, emotion in enumerate(EMOTIONS):
+        for seed in range(5):
+            event = SynthEvent("ME", 3, 6, 9, EMOTION_REGIONS[emotion], emotion, float(rng.uniform(1.0, 2.0)))
+            clip = aligned_face_clip(
+                SynthSpec(seed, 30.0, 10, 320, 240, False, [event], 1.0, 1.0), 3, 6, size=64
+            )
+            flow = dis.calc(clip[0], clip[-1], None)
+            features.append(cv2.resize(flow, (16, 16), interpolation=cv2.INTER_AREA).ravel())
+            labels.append(label)
+    x, y = np.array(features), np.array(labels)
+    train = np.arange(len(y)) % 5 < 3
+    centroids = np.stack([x[train & (y == k)].mean(axis=0) for k in range(len(EMOTIONS))])
+    predicted = np.argmin(((x[~train, None] - centroids[None]) ** 2).sum(axis=-1), axis=1)
+    assert (predicted == y[~train]).mean() >= 0.7  # chance is 1/9
 
 
 @pytest.mark.parametrize(

@@ -79,7 +79,11 @@ class SynthSpec:
                 f"SynthSpec: need fps > 0, frame_count > 0, width and height >= 16; got fps={self.fps}, "
                 f"frame_count={self.frame_count}, size={self.width}x{self.height}"
             )
-        if self.scene != "astronaut" and (self.events or self.scene not in NO_FACE_SCENES):
+        if self.scene != "astronaut" and self.scene not in NO_FACE_SCENES:
+            raise ValueError(
+                f"SynthSpec: unknown scene {self.scene!r}; expected 'astronaut' or one of {NO_FACE_SCENES}"
+            )
+        if self.scene != "astronaut" and self.events:
             raise ValueError(f"SynthSpec: scene {self.scene!r} has no face, so it cannot carry events")
         for i, e in enumerate(self.events):
             where = f"SynthSpec event {i} ({e.kind} {e.onset}-{e.apex}-{e.offset})"
@@ -202,6 +206,20 @@ def photo_to_frame(spec: SynthSpec, index: np.ndarray) -> np.ndarray:
     tx = spec.width / 2 + dx - (cos * cx - sin * cy)
     ty = spec.height * 0.47 + dy - (sin * cx + cos * cy)
     return np.stack([np.stack([cos, -sin, tx], -1), np.stack([sin, cos, ty], -1)], axis=1)
+
+
+def no_face_spec(
+    seed: int,
+    *,
+    scene: str = "rocket",
+    fps: float = 30.0,
+    seconds: float = 2.0,
+    width: int = 640,
+    height: int = 480,
+    grayscale: bool = False,
+) -> SynthSpec:
+    """A video with no face in it (a photo from ``NO_FACE_SCENES`` with camera drift and noise)."""
+    return SynthSpec(seed, fps, _frames(seconds, fps), width, height, grayscale, [], 1.0, 1.0, scene=scene)
 
 
 def _frames(seconds: float, fps: float) -> int:
