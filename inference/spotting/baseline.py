@@ -54,7 +54,7 @@ class BaselineParams:
     candidate_height: float = 3.0  # candidates kept down to this (same unit), for re-thresholding
     fall: float = 0.25  # interval = where activity stays above fall * peak activity
     fall_z: float = 2.5  # ... and above this z
-    bridge_s: float = 0.2  # dips shorter than this inside one movement do not end it
+    bridge_s: float = 0.1  # dips shorter than this inside one movement do not end it
     min_s: float = 0.1  # shorter runs are noise
     me_max_s: float = 0.5  # ME <= 0.5 s
     mae_max_s: float = 4.0  # MaE 0.5-4 s; longer runs are not expressions
@@ -201,13 +201,12 @@ def spot(
     head = _robust_z(common[:, None], width)[:, 0]
     activity = z.max(axis=1)
     accumulated = uniform_filter1d(activity, frames(params.accumulate_s), mode="nearest")
-
-    mean, top = accumulated.mean(), accumulated.max()
     candidates = []
-    for left, right, height in _runs(activity, accumulated, z, params, frames):
+    mean, top = accumulated.mean(), accumulated.max()
+    for left, right, height, lead in _runs(accumulated, z, frames, params):
         onset = int(starts[left])
         offset = max(onset, int(ends[right]) - 1)  # the speed at t is the step t-1 -> t
-        mass = np.cumsum(np.clip(activity[left : right + 1], 0.0, None))
+        mass = np.cumsum(np.clip(z[left : right + 1, lead], 0.0, None))
         j = left + int(np.searchsorted(mass, mass[-1] / 2))
         apex = min(max(int(starts[j] + (ends[j] - starts[j]) // 2), onset), offset)
         strength = np.clip(z[left : right + 1], 0.0, None).sum(axis=0)
@@ -215,7 +214,7 @@ def spot(
         seconds = (offset - onset + 1) / fps
         if seconds < params.min_s:
             kind = "short"
-        elif head[left : right + 1].max() >= params.head_ratio * activity[left : right + 1].max():
+        elif head[left : right + 1].max() >= params.head_ratio * z[left : right + 1, lead].max():
             kind = "head"
         elif _is_blink(strength, regions, params.blink_ratio):
             kind = "blink"
@@ -242,52 +241,57 @@ def spot(
 
 
 def _runs(
-    activity: np.ndarray, accumulated: np.ndarray, z: np.ndarray, params: BaselineParams, frames: Any
-) -> list[tuple[int, int, float]]:
-    """(first, last working frame, peak height) of each movement.
+    detect: np.ndarray, z: np.ndarray, frames: Any, params: BaselineParams
+) -> list[tuple[int, int, float, int]]:
+    """(first, last working frame, peak height, leading region) of each movement.
 
-    Peaks of ``accumulated``, strongest first, grow into the run where ``activity`` stays above a
-    fraction of their peak; a run never enters an earlier (stronger) one. Consecutive runs led by
-    the same region, close together and of similar strength are merged: the away and return
-    phases of a slow MaE are separated by a still moment at the apex.
+    Peaks of ``detect``, strongest first, grow into the run where their leading region's z stays
+    above ``fall`` times its peak (other regions' noise cannot stretch it); a run never enters an
+    earlier, stronger one. Consecutive runs of the same region, close together and of similar
+    strength are merged: the away and return phases of a slow MaE are separated by a still
+    moment at the apex.
     """
-    peaks, _ = find_peaks(accumulated, height=params.candidate_height, distance=frames(params.accumulate_s))
-    half = frames(params.accumulate_s) // 2 + 1
+    window = frames(params.accumulate_s)
+    peaks, _ = find_peaks(detect, height=params.candidate_height, distance=window)
+    half = window // 2 + 1
     bridge, limit = frames(params.bridge_s), frames(params.mae_max_s) + 1
-    taken = np.zeros(len(activity), bool)
+    taken = np.zeros(len(z), bool)
     runs = []
-    for p in sorted(peaks, key=lambda p: -accumulated[p]):
-        lo, hi = max(0, p - half), min(len(activity), p + half + 1)
-        q = lo + int(np.argmax(activity[lo:hi]))
+    for p in sorted(peaks, key=lambda p: -detect[p]):
+        lo, hi = max(0, p - half), min(len(z), p + half + 1)
+        q, lead = np.unravel_index(np.argmax(z[lo:hi]), z[lo:hi].shape)
+        q, lead = lo + int(q), int(lead)
         if taken[q]:
             continue
-        level = max(params.fall * activity[q], params.fall_z)
-        left, right = _grow((activity > level) & ~taken, q, bridge, limit)
+        curve = z[:, lead]
+        left, right = _grow((curve > max(params.fall * curve[q], params.fall_z)) & ~taken, q, bridge, limit)
         taken[left : right + 1] = True
-        runs.append((left, right, float(accumulated[p])))
-    merged: list[tuple[int, int, float]] = []
-    for left, right, height in sorted(runs):
+        runs.append((left, right, float(detect[p]), lead))
+    merged: list[tuple[int, int, float, int]] = []
+    for left, right, height, lead in sorted(runs):
         if merged:
-            left0, right0, height0 = merged[-1]
-            lead0 = int(np.argmax(np.clip(z[left0 : right0 + 1], 0, None).sum(axis=0)))
-            lead = int(np.argmax(np.clip(z[left : right + 1], 0, None).sum(axis=0)))
+            left0, right0, height0, lead0 = merged[-1]
             if (
                 left - right0 - 1 <= frames(params.merge_gap_s)
                 and lead == lead0
                 and min(height, height0) >= params.merge_ratio * max(height, height0)
                 and right - left0 < limit
             ):
-                merged[-1] = (left0, right, max(height, height0))
+                merged[-1] = (left0, right, max(height, height0), lead)
                 continue
-        merged.append((left, right, height))
+        merged.append((left, right, height, lead))
     return merged
+
+
+def _rescale(x: np.ndarray) -> np.ndarray:
+    """Zero-median columns in units of their robust noise level (MAD)."""
+    mad = 1.4826 * np.median(np.abs(x - np.median(x, axis=0)), axis=0)
+    return x / np.maximum(mad, 1e-3 * np.abs(x).max(initial=0.0) + 1e-12)
 
 
 def _robust_z(x: np.ndarray, width: int) -> np.ndarray:
     """Columns minus their running median (drift), in units of their robust noise level (MAD)."""
-    d = x - median_filter(x, size=(width, 1), mode="nearest")
-    mad = 1.4826 * np.median(np.abs(d - np.median(d, axis=0)), axis=0)
-    return d / np.maximum(mad, 1e-3 * np.abs(d).max(initial=0.0) + 1e-12)
+    return _rescale(x - median_filter(x, size=(width, 1), mode="nearest"))
 
 
 def _is_blink(strength: np.ndarray, regions: list[str], ratio: float) -> bool:
