@@ -3,7 +3,8 @@
 Layouts:
 - ``mp4``: ``root/<subject>/<video>.mp4`` (subjects ``s01``..., videos ``v01``...), first frame number 0.
 - ``casme2``: ``root/subNN/EPxx_yy/imgN.jpg``; each clip starts at a random original frame
-  number (as CASME II clips do), so ``first_frame_number`` is not 1.
+  number (as CASME II clips do), so ``first_frame_number`` is not 1; by default a 2 s clip with
+  one ME and nothing else.
 - ``samm-lv``: ``root/006_1/006_1_0001.jpg`` (subject ``006``, 1-based, 4 digits and more).
 
 In ``ground_truth.json`` onset/apex/offset are 0-based frame indices; the dataset's own frame
@@ -95,6 +96,8 @@ def make_corpus(
         raise ValueError(f"make_corpus: unknown layout {layout!r}; expected one of {LAYOUTS}")
     if subjects < 1 or videos_per_subject < 1:
         raise ValueError("make_corpus: subjects and videos_per_subject must be >= 1")
+    if layout == "casme2":  # a CASME II clip holds one ME; explicit arguments still win
+        spec_kwargs = {"seconds": 2.0, "n_me": 1, "n_mae": 0, "n_blinks": 0} | spec_kwargs
     root = Path(root)
     rng = np.random.default_rng([seed, 3])
     corpus = CorpusSpec(root, layout)

@@ -226,11 +226,30 @@ def _frames(seconds: float, fps: float) -> int:
     return max(1, round(seconds * fps))
 
 
-def _duration(rng: np.random.Generator, limits: tuple[float, float], pick: tuple[float, float], fps: float):
+def _duration(
+    rng: np.random.Generator, limits: tuple[float, float], pick: tuple[float, float], fps: float
+) -> tuple[int, int]:
+    """(drawn, shortest acceptable) length in frames: drawn from ``pick`` seconds, kept in ``limits``."""
     lo, hi = math.ceil(limits[0] * fps - 1e-9), math.floor(limits[1] * fps + 1e-9)
     if hi < max(lo, 1):
         raise ValueError(f"make_spec: fps={fps} cannot fit a {limits[0]}-{limits[1]} s event in whole frames")
-    return int(np.clip(round(rng.uniform(*pick) * fps), max(lo, 1), hi))
+    clamp = lambda frames: int(np.clip(frames, max(lo, 1), hi))  # noqa: E731
+    return clamp(round(rng.uniform(*pick) * fps)), clamp(math.ceil(pick[0] * fps))
+
+
+def _fit(durations: list[int], shortest: list[int], room: int) -> list[int]:
+    """Shorten the longest events (never below ``shortest``) until they fit in ``room`` frames.
+
+    A short video with many events still gets them all, rather than failing for unlucky seeds.
+    """
+    durations = list(durations)
+    while sum(durations) > room:
+        slack = [d - m for d, m in zip(durations, shortest, strict=True)]
+        longest = int(np.argmax(slack))
+        if slack[longest] <= 0:
+            break
+        durations[longest] -= 1
+    return durations
 
 
 def make_spec(
@@ -252,6 +271,9 @@ def make_spec(
 ) -> SynthSpec:
     """A random but seed-determined video: events placed without overlap, 0.4 s apart at least.
 
+    Events start 0.5 s after the first frame and end 0.5 s before the last; when the drawn
+    lengths do not fit, the longest are shortened (down to the low end of their range).
+
     ME last 0.2-0.5 s with 2-4 px amplitude (scaled by height/480), MaE 0.7-2.5 s with 5-9 px,
     blinks 0.1-0.25 s and close the eyes fully. ``emotions`` restricts the drawn emotions.
     """
@@ -267,18 +289,20 @@ def make_spec(
     scale = 0.42 * height / (FACE_BOX[3] - FACE_BOX[1])
     kinds = ["ME"] * n_me + ["MaE"] * n_mae + ["blink"] * n_blinks + ["turn"] * head_turns
     kinds = [kinds[i] for i in rng.permutation(len(kinds))]
-    durations = []
+    drawn = []
     for kind in kinds:
         if kind == "ME":
-            durations.append(_duration(rng, ME_SECONDS, (0.25, 0.45), fps))
+            drawn.append(_duration(rng, ME_SECONDS, (0.25, 0.45), fps))
         elif kind == "MaE":
-            durations.append(_duration(rng, MAE_SECONDS, (0.7, 2.5), fps))
+            drawn.append(_duration(rng, MAE_SECONDS, (0.7, 2.5), fps))
         elif kind == "blink":
-            durations.append(_duration(rng, BLINK_SECONDS, (0.12, 0.25), fps))
+            drawn.append(_duration(rng, BLINK_SECONDS, (0.12, 0.25), fps))
         else:
-            durations.append(_frames(rng.uniform(0.5, 1.0), fps))
+            drawn.append(_duration(rng, (0.5, 1.0), (0.5, 1.0), fps))
     gap, margin = max(2, _frames(0.4, fps)), max(2, _frames(0.5, fps))
-    free = frame_count - 2 * margin - sum(durations) - gap * max(0, len(kinds) - 1)
+    room = frame_count - 2 * margin - gap * max(0, len(kinds) - 1)
+    durations = _fit([d for d, _ in drawn], [m for _, m in drawn], room)
+    free = room - sum(durations)
     if free < 0:
         raise ValueError(
             f"make_spec: {len(kinds)} events need {frame_count - free} frames, the video has {frame_count} "
