@@ -1,0 +1,347 @@
+"""Exports from the database: select labels, hand them to `annotator.formats.writers`, keep a record.
+
+The writers are pure (0-based intervals in, one file out, a report); this module is the only place
+that turns models into their inputs, so the CLI, the page's job and the API export the same bytes
+from the same labels. Every export leaves an ExportRecord naming the label revision it was made from.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+
+from annotator.formats.records import FRAME_FILE_NUMBER
+from annotator.formats.writers import FORMATS, ExportError, ExportInterval, ExportReport, ExportVideo, write
+from inference.media.pipeline import read_crops
+
+from .models import Dataset, ExportRecord, Interval, IntervalKind, Prediction, PredictionRun, Revision, Video
+
+EXTENSIONS = {
+    "casme2": ".xlsx",
+    "samm": ".xlsx",
+    "samm-lv": ".xlsx",
+    "casme-sq": ".xlsx",
+    "casme3-a": ".xlsx",
+    "mmew": ".xlsx",
+    "megc2022": ".csv",
+    "megc2023": ".csv",
+    "megc-log": ".txt",
+    "str": ".csv",
+    "eaf": ".zip",
+    "labelstudio": ".json",
+    "au-matrix": ".csv",
+    "csv": ".csv",
+    "clips": ".zip",
+}
+# Writer options a user may set; the others (truths, crops) come from the database here.
+USER_OPTIONS = {"megc-log": ("dataset",), "eaf": ("media_url",), "labelstudio": ("video_url",)}
+FILE_NUMBER_FORMATS = ("casme2", "samm", "casme3-a")
+NEEDS_MEDIA = ("au-matrix", "clips")  # the true frame count (au-matrix) or the stored crops (clips)
+MAX_LISTED = 200  # skipped intervals kept in a record; the count is always complete
+_MEGC_ID = re.compile(r"^s?(\d+)_(\d{4})")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which labels: videos in a review state, interval kinds, and a run's predictions instead of humans."""
+
+    state: str = ""
+    kinds: tuple[str, ...] = ()
+    run_id: int | None = None
+
+    def params(self) -> dict:
+        return {"state": self.state, "kinds": list(self.kinds), "run": self.run_id}
+
+
+def parse_kinds(text: str | list[str] | None) -> tuple[str, ...]:
+    """`ME,MaE` (or a list) -> ("ME", "MaE"); an unknown kind is an error, not silently nothing."""
+    items = text.split(",") if isinstance(text, str) else list(text or [])
+    kinds = tuple(dict.fromkeys(k.strip() for k in items if k.strip()))
+    unknown = [k for k in kinds if k not in IntervalKind.values]
+    if unknown:
+        raise ExportError(
+            f"unknown interval kind(s) {', '.join(unknown)}; use {', '.join(IntervalKind.values)}"
+        )
+    return kinds
+
+
+def check_request(dataset: Dataset, fmt: str, selection: Selection, options: dict) -> PredictionRun | None:
+    """Refuse a request that cannot work before any job is queued; returns the run, if one is asked for."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
+    allowed = USER_OPTIONS.get(fmt, ())
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        accepted = ", ".join(allowed) if allowed else "none"
+        raise ExportError(f"{fmt}: unknown option(s) {', '.join(unknown)} (accepted: {accepted})")
+    parse_kinds(list(selection.kinds))
+    run = None
+    if selection.run_id is not None:
+        run = dataset.runs.filter(pk=selection.run_id).first()
+        if run is None:
+            raise ExportError(f"run {selection.run_id} is not a prediction run of dataset {dataset.name!r}")
+    if fmt == "megc-log":
+        if run is None:
+            raise ExportError("megc-log scores a run's predictions against the human labels: choose a run")
+        if str(options.get("dataset", "")).strip() not in ("1", "2"):
+            raise ExportError("megc-log: option dataset must be 1 (SAMM) or 2 (CAS(ME)^2)")
+    return run
+
+
+def _videos(dataset: Dataset, selection: Selection):
+    videos = dataset.videos.select_related("subject")
+    return videos.filter(review_state=selection.state) if selection.state else videos
+
+
+def _has_file_numbers(video: Video) -> bool:
+    """Image file numbers exist when the dataset counts by them or the frames came from an image folder."""
+    if video.dataset.frame_convention == FRAME_FILE_NUMBER:
+        return True
+    return bool(video.source_path) and Path(video.source_path).is_dir()
+
+
+def _megc_id(name: str) -> str | None:
+    """CAS(ME)^2 folders (`15_0401girlcrashing`) carry the MEGC id `15_0401`; other names are their own."""
+    m = _MEGC_ID.match(name)
+    return f"{int(m.group(1))}_{m.group(2)}" if m else None
+
+
+class _Collector:
+    """Builds one ExportVideo per video (frames unknown before ingest are bounded by the labels)."""
+
+    def __init__(self, fmt: str, notes: list[str]):
+        self.fmt, self.notes = fmt, notes
+        self.videos: dict[int, ExportVideo | None] = {}
+
+    def video(self, video: Video, last_frame: int) -> ExportVideo | None:
+        if video.pk not in self.videos:
+            self.videos[video.pk] = self._make(video, last_frame)
+        return self.videos[video.pk]
+
+    def _make(self, video: Video, last_frame: int) -> ExportVideo | None:
+        if self.fmt in NEEDS_MEDIA and not (video.frame_count and video.media_dir):
+            self.notes.append(f"video {video.name!r} left out: {self.fmt} needs it ingested")
+            return None
+        frame_count = video.frame_count
+        if not frame_count:
+            frame_count = last_frame + 1
+            self.notes.append(
+                f"video {video.name!r}: frame count unknown (not ingested); bounded by its last label"
+            )
+        fps = video.fps
+        if not fps:
+            fps = video.dataset.default_fps
+            self.notes.append(f"video {video.name!r}: fps unknown; the dataset's {fps:g} fps used")
+        return ExportVideo(
+            video_id=str(video.pk),
+            subject=video.subject.code if video.subject else "",
+            fps=fps,
+            frame_count=frame_count,
+            first_frame_number=video.first_frame_number if _has_file_numbers(video) else None,
+            name=video.name,
+            megc_id=_megc_id(video.name),
+        )
+
+
+def _last(row) -> int:
+    return max(v for v in (row.onset, row.apex, row.offset) if v is not None)
+
+
+def _human(dataset: Dataset, selection: Selection, collector: _Collector) -> list[ExportInterval]:
+    rows = Interval.objects.filter(video__in=_videos(dataset, selection)).select_related(
+        "video__subject", "video__dataset"
+    )
+    if selection.kinds:
+        rows = rows.filter(kind__in=selection.kinds)
+    rows = list(rows)
+    last = _last_frames(rows)
+    out = []
+    for row in rows:
+        video = collector.video(row.video, last[row.video_id])
+        if video is not None:
+            out.append(
+                ExportInterval(
+                    video,
+                    row.kind,
+                    row.onset,
+                    row.apex,
+                    row.offset,
+                    row.aus,
+                    row.emotion,
+                    row.notes,
+                    str(row.pk),
+                )
+            )
+    return out
+
+
+def _predicted(
+    run: PredictionRun, dataset: Dataset, selection: Selection, collector: _Collector
+) -> list[ExportInterval]:
+    """The run's visible predictions: not rejected and scoring at least the run's threshold."""
+    rows = (
+        Prediction.objects.filter(run=run, video__in=_videos(dataset, selection), score__gte=run.threshold)
+        .exclude(status=Prediction.Status.REJECTED)
+        .select_related("video__subject", "video__dataset")
+    )
+    if selection.kinds:
+        rows = rows.filter(kind__in=selection.kinds)
+    rows = list(rows)
+    last = _last_frames(rows)
+    out = []
+    for row in rows:
+        video = collector.video(row.video, last[row.video_id])
+        if video is not None:
+            out.append(
+                ExportInterval(
+                    video, row.kind, row.onset, row.apex, row.offset, emotion=row.emotion, ref=f"p{row.pk}"
+                )
+            )
+    return out
+
+
+def _last_frames(rows) -> dict[int, int]:
+    last: dict[int, int] = {}
+    for row in rows:
+        last[row.video_id] = max(last.get(row.video_id, 0), _last(row))
+    return last
+
+
+def label_revision(dataset: Dataset) -> int | None:
+    """The latest change to any label of the dataset: an export made at the same revision has the same labels."""
+    return Revision.objects.filter(video__dataset=dataset).aggregate(latest=Max("id"))["latest"]
+
+
+def _crops(video: ExportVideo, start: int, stop: int):
+    folder = Video.objects.values_list("media_dir", flat=True).get(pk=int(video.video_id))
+    return read_crops(Path(settings.MEDIA_ROOT) / folder, start, stop)
+
+
+def _empty_message(dataset: Dataset, selection: Selection, what: str) -> str:
+    parts = []
+    if selection.state:
+        parts.append(f"videos in review state {selection.state!r}")
+    if selection.kinds:
+        parts.append(f"kinds {', '.join(selection.kinds)}")
+    scope = f" ({'; '.join(parts)})" if parts else ""
+    return f"nothing to export: dataset {dataset.name!r} has no {what}{scope}"
+
+
+def export(
+    dataset: Dataset,
+    fmt: str,
+    out_path: Path,
+    selection: Selection = Selection(),
+    *,
+    options: dict | None = None,
+    record_file: str | None = None,
+    overwrite: bool = False,
+    user=None,
+    job=None,
+) -> ExportRecord:
+    """Write the selected labels of `dataset` to `out_path` in `fmt` and record it.
+
+    `record_file` is what the record stores (a path under MEDIA_ROOT for downloadable exports);
+    by default the absolute output path. Raises ExportError, with nothing written, for bad input.
+    """
+    options = dict(options or {})
+    run = check_request(dataset, fmt, selection, options)
+    revision = label_revision(dataset)
+    notes: list[str] = []
+    collector = _Collector(fmt, notes)
+    if run is not None:
+        intervals = _predicted(run, dataset, selection, collector)
+        if not intervals:
+            raise ExportError(_empty_message(dataset, selection, f"visible predictions in run {run.name!r}"))
+    else:
+        intervals = _human(dataset, selection, collector)
+        if not intervals:
+            raise ExportError(_empty_message(dataset, selection, "labelled intervals"))
+    if fmt == "megc-log":
+        options["truths"] = _human(dataset, selection, collector)
+    if fmt == "clips":
+        options["crops"] = _crops
+    if fmt in FILE_NUMBER_FORMATS and all(iv.video.first_frame_number is None for iv in intervals):
+        raise ExportError(
+            f"{fmt} counts frames by image file number, and no exported video has them: dataset "
+            f"{dataset.name!r} counts frames as {dataset.get_frame_convention_display()!r} and its videos "
+            "were not ingested from image folders; export samm-lv, csv or eaf instead"
+        )
+    out_path = Path(out_path)
+    report = write(fmt, intervals, out_path, overwrite=overwrite, **options)
+    try:
+        with transaction.atomic():
+            return ExportRecord.objects.create(
+                dataset=dataset,
+                format=fmt,
+                file=record_file or str(out_path.resolve()),
+                sha256=report.sha256,
+                params={**selection.params(), "options": _shown(options), "report": _report(report, notes)},
+                counts={
+                    **report.counts,
+                    "skipped": len(report.skipped),
+                    "sentinels": sum(report.sentinels.values()),
+                },
+                label_revision=revision,
+                job=job,
+                created_by=user if user is not None and user.is_authenticated else None,
+            )
+    except BaseException:
+        _remove(out_path)
+        raise
+
+
+def _shown(options: dict) -> dict:
+    return {k: v for k, v in options.items() if k not in ("truths", "crops")}
+
+
+def _report(report: ExportReport, notes: list[str]) -> dict:
+    return {
+        "conventions": report.conventions,
+        "sentinels": dict(report.sentinels),
+        "skipped": [{"interval": s.interval, "reason": s.reason} for s in report.skipped[:MAX_LISTED]],
+        "notes": notes,
+    }
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def job_file(dataset: Dataset, fmt: str, job_id: int) -> str:
+    """Where the export job `job_id` writes, relative to MEDIA_ROOT: one file per job, never reused."""
+    return f"exports/{dataset.pk}/{fmt}-{job_id}{EXTENSIONS[fmt]}"
+
+
+def download_path(record: ExportRecord) -> Path | None:
+    """The record's file when it lies under MEDIA_ROOT/exports and still exists; CLI exports elsewhere are not served."""
+    root = (Path(settings.MEDIA_ROOT) / "exports").resolve()
+    path = (Path(settings.MEDIA_ROOT) / record.file).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path
+
+
+def summary(record: ExportRecord) -> dict:
+    """What the CLI prints and a job returns: the file, its hash, the revision, counts, and the report."""
+    return {
+        "record": record.pk,
+        "format": record.format,
+        "file": record.file,
+        "sha256": record.sha256,
+        "label_revision": record.label_revision,
+        "counts": record.counts,
+        **record.params["report"],
+    }
+
+
+__all__ = ["EXTENSIONS", "ExportError", "Selection", "check_request", "export", "parse_kinds", "summary"]
