@@ -290,3 +290,23 @@ def test_playback_advances_with_the_clock_and_pauses(browser, harness) -> None:
     wait_frame(page, frame)
     page.wait_for_timeout(200)
     assert state(page, "frame") == frame
+
+
+def test_parsers_report_what_they_read(browser, harness) -> None:
+    page = open_page(browser, harness[1])
+    aus = page.evaluate(
+        """async () => (await import('/static/timeline/aus.js')).parseAUs('4+7+L10, R12A AU4(k) 4(B/C) r18? zz')"""
+    )
+    assert [(t["side"], t["au"], t["intensity"], t["uncertain"]) for t in aus["tokens"]] == [
+        ("", 4, "", False), ("", 7, "", False), ("L", 10, "", False), ("R", 12, "A", False),
+        ("", 4, "", False), ("", 4, "B", False), ("R", 18, "", True),
+    ]  # fmt: skip
+    assert aus["errors"] == ["zz"]
+    chunk_error = page.evaluate(
+        """async () => {
+          const { parseChunk } = await import('/static/timeline/frames.js');
+          const buffer = new Uint32Array([2, 10, 10, 0]).buffer;  // claims 20 bytes of JPEG, holds 4
+          try { parseChunk(buffer); return null; } catch (err) { return err.message; }
+        }"""
+    )
+    assert chunk_error == "chunk frame 0 runs past the end of the chunk"

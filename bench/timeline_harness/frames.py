@@ -5,12 +5,14 @@ Each frame shows its index in large digits (for people) and as a 20-bit bar code
 """
 
 import struct
+from collections.abc import Callable
 from functools import lru_cache
 
 import cv2
 import numpy as np
 
 BITS = 20
+Render = Callable[[int, int], list[np.ndarray]]  # (start, stop) -> BGR frames start..stop-1
 BAR_HEIGHT_FRACTION = 0.15
 
 
@@ -26,11 +28,16 @@ def render_frame(index: int, width: int, height: int) -> np.ndarray:
     (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
     org = ((width - tw) // 2, (height + th) // 2 - int(height * 0.05))
     cv2.putText(frame, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2, cv2.LINE_AA)
+    return stamp_index(frame, index)
+
+
+def stamp_index(frame: np.ndarray, index: int) -> np.ndarray:
+    """Overwrite the bottom strip of `frame` with the bar code of `index` (in place; returns it)."""
+    height, width = frame.shape[:2]
     bar_top = height - int(height * BAR_HEIGHT_FRACTION)
     for bit in range(BITS):
         x0, x1 = bit * width // BITS, (bit + 1) * width // BITS
-        on = (index >> (BITS - 1 - bit)) & 1
-        frame[bar_top:, x0:x1] = 255 if on else 0
+        frame[bar_top:, x0:x1] = 255 if (index >> (BITS - 1 - bit)) & 1 else 0
     return frame
 
 
@@ -50,22 +57,27 @@ def pack_chunk(jpegs: list[bytes]) -> bytes:
 class FrameSource:
     """Makes frames, chunks and the overview strip lazily: a 100,000-frame video costs nothing up front."""
 
-    def __init__(self, frame_count: int, width: int, height: int, chunk_size: int = 64) -> None:
+    def __init__(
+        self, frame_count: int, width: int, height: int, chunk_size: int = 64, render: Render | None = None
+    ) -> None:
         self.frame_count, self.width, self.height, self.chunk_size = frame_count, width, height, chunk_size
+        self.render = render or (
+            lambda start, stop: [render_frame(i, width, height) for i in range(start, stop)]
+        )
         self.frame_jpeg = lru_cache(maxsize=256)(self._frame_jpeg)
         self.chunk = lru_cache(maxsize=64)(self._chunk)
 
     def _frame_jpeg(self, index: int) -> bytes:
         if not 0 <= index < self.frame_count:
             raise KeyError(f"frame {index} outside 0..{self.frame_count - 1}")
-        return encode_jpeg(render_frame(index, self.width, self.height))
+        return encode_jpeg(self.render(index, index + 1)[0])
 
     def _chunk(self, chunk_index: int) -> bytes:
         start = chunk_index * self.chunk_size
         if not 0 <= start < self.frame_count:
             raise KeyError(f"chunk {chunk_index} outside the video")
         stop = min(start + self.chunk_size, self.frame_count)
-        return pack_chunk([self._frame_jpeg(i) for i in range(start, stop)])
+        return pack_chunk([encode_jpeg(f) for f in self.render(start, stop)])
 
     def overview_frames(self, count: int = 60) -> list[int]:
         count = min(count, self.frame_count)
@@ -76,9 +88,7 @@ class FrameSource:
         thumb_h = 36
         thumb_w = max(1, round(self.width * thumb_h / self.height))
         thumbs = [
-            cv2.resize(
-                render_frame(i, self.width, self.height), (thumb_w, thumb_h), interpolation=cv2.INTER_AREA
-            )
+            cv2.resize(self.render(i, i + 1)[0], (thumb_w, thumb_h), interpolation=cv2.INTER_AREA)
             for i in self.overview_frames()
         ]
         return encode_jpeg(np.hstack(thumbs))

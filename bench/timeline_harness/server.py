@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
-from bench.timeline_harness.frames import FrameSource
+from bench.timeline_harness.frames import FrameSource, Render, stamp_index
 from bench.timeline_harness.store import KINDS, ApiError, IntervalStore
 
 STATIC_ROOT = Path(__file__).resolve().parents[2] / "static"
@@ -36,9 +36,14 @@ class Harness:
     """State behind one fake server: one video, its frames, motion, intervals and predictions."""
 
     def __init__(
-        self, frame_count: int = 3000, fps: float = 30.0, width: int = 192, height: int = 144
+        self,
+        frame_count: int = 3000,
+        fps: float = 30.0,
+        width: int = 192,
+        height: int = 144,
+        render: Render | None = None,
     ) -> None:
-        self.frames = FrameSource(frame_count, width, height)
+        self.frames = FrameSource(frame_count, width, height, render=render)
         self.store = IntervalStore(VIDEO_ID, frame_count, EMOTIONS)
         self.fps, self.offline, self.user = fps, False, "coder"
         self.chunk_delay = 0.0  # seconds added to every chunk, to see the component wait for frames
@@ -246,15 +251,37 @@ def start_server(harness: Harness, port: int = 0) -> ThreadingHTTPServer:
     return server
 
 
+def face_harness(seconds: float, fps: float, width: int, height: int) -> Harness:
+    """The synthetic face video (inference.synth), bar-coded like the digit frames so exactness stays visible."""
+    from inference.synth import make_spec, render_frames
+
+    spec = make_spec(1, fps=fps, seconds=seconds, width=width, height=height)
+
+    def render(start: int, stop: int) -> list[np.ndarray]:
+        return [stamp_index(f, start + k) for k, f in enumerate(render_frames(spec, start, stop))]
+
+    harness = Harness(spec.frame_count, fps, width, height, render=render)
+    for event in spec.events:
+        harness.store.add_prediction(3, "synth truth", event.kind, event.onset, event.apex, event.offset, 1.0)
+    return harness
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=3000)
     parser.add_argument("--fps", type=float, default=30.0)
     parser.add_argument("--size", default="192x144", help="frame width x height")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--face", type=float, metavar="SECONDS", help="serve the synthetic face video instead"
+    )
     args = parser.parse_args()
     width, height = map(int, args.size.split("x"))
-    server = start_server(Harness(args.frames, args.fps, width, height), args.port)
+    if args.face:
+        harness = face_harness(args.face, args.fps, width, height)
+    else:
+        harness = Harness(args.frames, args.fps, width, height)
+    server = start_server(harness, args.port)
     print(f"timeline harness on http://127.0.0.1:{server.server_port}/")
     threading.Event().wait()
 

@@ -6,6 +6,8 @@ import { fillUrl } from "./api.js";
 
 const MAX_FETCHES = 4;
 const MAX_DECODES = 6;
+const CHUNK_BYTES = 48e6; // compressed frames kept in memory
+const BITMAP_BYTES = 256e6; // decoded frames (RGBA) kept in memory
 
 /** Little-endian: uint32 count, count x uint32 byte length, then the JPEGs back to back. */
 export function parseChunk(buffer) {
@@ -23,10 +25,13 @@ export function parseChunk(buffer) {
   return frames;
 }
 
+/** Least-recently-used map bounded by the total `sizeOf` of its values (a count when sizeOf is 1). */
 class Lru {
-  constructor(capacity, onEvict = () => {}) {
+  constructor(capacity, { onEvict = () => {}, sizeOf = () => 1 } = {}) {
     this.capacity = capacity;
     this.onEvict = onEvict;
+    this.sizeOf = sizeOf;
+    this.size = 0;
     this.map = new Map();
   }
   get(key) {
@@ -41,11 +46,14 @@ class Lru {
     return this.map.get(key);
   }
   set(key, value) {
+    if (this.map.has(key)) this.size -= this.sizeOf(this.map.get(key));
     this.map.delete(key);
     this.map.set(key, value);
-    while (this.map.size > this.capacity) {
+    this.size += this.sizeOf(value);
+    while (this.size > this.capacity && this.map.size > 1) {
       const [oldKey, oldValue] = this.map.entries().next().value;
       this.map.delete(oldKey);
+      this.size -= this.sizeOf(oldValue);
       this.onEvict(oldValue, oldKey);
     }
   }
@@ -53,15 +61,16 @@ class Lru {
 
 export class FrameCache {
   /** onDecoded(index) is called whenever a frame becomes paintable. */
-  constructor({ chunkUrl, chunkSize, frameCount, width, height, onDecoded }) {
+  constructor({ chunkUrl, chunkSize, frameCount, width, height, onDecoded, onError }) {
     this.chunkUrl = chunkUrl;
     this.chunkSize = chunkSize;
     this.frameCount = frameCount;
     this.onDecoded = onDecoded;
+    this.onError = onError;
     const pixels = Math.max(1, width * height);
-    this.bitmapCapacity = Math.max(48, Math.min(600, Math.floor(256e6 / (pixels * 4))));
-    this.chunks = new Lru(96);
-    this.bitmaps = new Lru(this.bitmapCapacity, (bitmap) => bitmap.close());
+    this.bitmapCapacity = Math.max(48, Math.min(600, Math.floor(BITMAP_BYTES / (pixels * 4))));
+    this.chunks = new Lru(CHUNK_BYTES, { sizeOf: (frames) => frames.reduce((n, f) => n + f.byteLength, 0) });
+    this.bitmaps = new Lru(this.bitmapCapacity, { onEvict: (bitmap) => bitmap.close() });
     this.fetching = new Map(); // chunk index -> Promise
     this.decoding = new Set();
     this.broken = new Set(); // frames whose JPEG does not decode: never retried
@@ -132,7 +141,7 @@ export class FrameCache {
         this.stats.errors += 1;
         this.failedAt.set(chunk, performance.now());
         setTimeout(() => this.pump(), 2100);
-        console.error("timeline:", err);
+        this.onError(`frames ${chunk * this.chunkSize}–${(chunk + 1) * this.chunkSize - 1} unavailable: ${err.message}`);
       })
       .finally(() => {
         this.fetching.delete(chunk);
@@ -152,7 +161,7 @@ export class FrameCache {
       .catch((err) => {
         this.stats.errors += 1;
         this.broken.add(frame);
-        console.error(`timeline: frame ${frame} does not decode`, err);
+        this.onError(`frame ${frame} does not decode (${err.message})`);
       })
       .finally(() => {
         this.decoding.delete(frame);
@@ -162,6 +171,9 @@ export class FrameCache {
 
   /** Counts for tests and the benchmark: memory stays bounded whatever the video length. */
   sizes() {
-    return { chunks: this.chunks.map.size, bitmaps: this.bitmaps.map.size, bitmapCapacity: this.bitmapCapacity };
+    return {
+      chunks: this.chunks.map.size, chunkCacheBytes: this.chunks.size, bitmaps: this.bitmaps.map.size,
+      bitmapCapacity: this.bitmapCapacity,
+    };
   }
 }

@@ -58,6 +58,7 @@ export class Timeline {
     this.frames = new FrameCache({
       chunkUrl: frames.chunk_url, chunkSize: frames.chunk_size, frameCount: video.frame_count,
       width: video.width, height: video.height, onDecoded: (f) => this.viewer.decoded(f),
+      onError: (message) => this.flash(message),
     });
     this.viewer = new Viewer({ root, canvas: $(".mt-frame"), frames: this.frames, frameCount: video.frame_count, fps: video.fps, onFrame: (c) => this.onFrame(c) });
     this.sync = new IntervalSync({ api: this.api, config, onChange: () => this.changed() });
@@ -367,6 +368,29 @@ export class Timeline {
   }
 }
 
+const REQUIRED = {
+  "": ["video", "dataset", "frames", "motion_url", "intervals_url", "interval_url", "interval_create_url",
+    "revisions_url", "predictions_url", "prediction_accept_url", "prediction_reject_url", "csrf_token", "can_edit"],
+  video: ["id", "frame_count", "fps", "first_frame_number"],
+  dataset: ["emotions", "kinds"],
+  frames: ["chunk_size", "chunk_url", "overview_url", "overview_frames"],
+};
+
+/** Fail early with the name of what is missing, rather than somewhere deep in the drawing code. */
+export function checkConfig(config, url) {
+  for (const [section, keys] of Object.entries(REQUIRED)) {
+    const obj = section ? config[section] : config;
+    for (const key of keys) {
+      if (obj?.[key] === undefined) throw new Error(`timeline: ${url} lacks "${section ? `${section}.` : ""}${key}"`);
+    }
+  }
+  const { frame_count: n, fps } = config.video;
+  if (!(Number.isInteger(n) && n > 0)) throw new Error(`timeline: ${url} video.frame_count must be a positive integer, got ${n}`);
+  if (!(fps > 0)) throw new Error(`timeline: ${url} video.fps must be positive, got ${fps}`);
+  if (!(config.frames.chunk_size > 0)) throw new Error(`timeline: ${url} frames.chunk_size must be positive`);
+  return config;
+}
+
 export async function mount(root) {
   const configUrl = root.dataset.configUrl;
   if (!configUrl) throw new Error("timeline: the mount element needs data-config-url");
@@ -379,7 +403,14 @@ export async function mount(root) {
     root.textContent = `Timeline configuration could not be loaded (${response.status} from ${configUrl}).`;
     throw new Error(`timeline: config ${configUrl} answered ${response.status}`);
   }
-  const timeline = new Timeline(root, await response.json());
+  let config;
+  try {
+    config = checkConfig(await response.json(), configUrl);
+  } catch (err) {
+    root.textContent = `Timeline cannot start: ${err.message}`;
+    throw err;
+  }
+  const timeline = new Timeline(root, config);
   window.mestudioTimeline = timeline.publicState();
   await timeline.start();
   return timeline;

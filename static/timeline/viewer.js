@@ -28,6 +28,8 @@ export class Viewer {
     this.latencies = { warm: [], cold: [] };
     this.firstPaintAt = null;
     this.lastPrefetch = 0;
+    this.now = performance.now(); // time of the current animation frame
+    this.refreshMs = 1000 / 60; // screen refresh interval, learnt from animation frames
     this.settleTimer = null;
   }
 
@@ -78,6 +80,9 @@ export class Viewer {
 
   tick(now) {
     this.queued = false;
+    const delta = now - this.now;
+    if (delta > 2 && delta < 40) this.refreshMs = 0.9 * this.refreshMs + 0.1 * delta;
+    this.now = now;
     if (this.playing) {
       const { t0, f0 } = this.clock;
       const target = f0 + Math.max(0, Math.floor(((now - t0) / 1000) * this.fps * this.speed));
@@ -101,13 +106,7 @@ export class Viewer {
       this.placeholder = -1;
       this.root.dataset.frame = String(frame);
       if (this.firstPaintAt === null) this.firstPaintAt = performance.now();
-      if (this.playing) {
-        if (frame > this.lastShown) {
-          this.droppedFrames += Math.max(0, frame - this.lastShown - 1);
-          this.playedFrames += frame - this.lastShown;
-        }
-        this.lastShown = frame;
-      }
+      if (this.playing && frame > this.lastShown) this.countPlayback(frame);
       const input = this.pendingInput;
       if (input && input.frame === frame) {
         const list = input.cold ? this.latencies.cold : this.latencies.warm;
@@ -124,6 +123,18 @@ export class Viewer {
       this.draw(near.bitmap, true);
       this.placeholder = near.index;
     }
+  }
+
+  /**
+   * A skipped frame counts as dropped only if a screen refresh went by without it: at 200 fps on a
+   * 60 Hz screen two of three frames can never be shown, and that is not a drop; a stall is.
+   */
+  countPlayback(frame) {
+    const refreshes = Math.max(1, Math.round((this.now - this.lastShownAt) / this.refreshMs));
+    this.droppedFrames += Math.min(frame - this.lastShown - 1, refreshes - 1);
+    this.playedFrames += frame - this.lastShown;
+    this.lastShown = frame;
+    this.lastShownAt = this.now;
   }
 
   draw(bitmap, greyed) {
@@ -146,6 +157,7 @@ export class Viewer {
     this.playing = true;
     this.clock = { t0: performance.now(), f0: this.cursor };
     this.lastShown = this.painted === this.cursor ? this.cursor : this.cursor - 1;
+    this.lastShownAt = performance.now();
     this.prefetch(1);
     this.request();
   }
