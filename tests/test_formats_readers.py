@@ -9,6 +9,7 @@ import pytest
 import sheets
 
 from annotator.formats.detect import detect
+from annotator.formats.emotions import MEGC3_LABELS, megc3, normalise_emotion
 from annotator.formats.readers import FORMATS, read
 from annotator.formats.readers.elan import frame_at, tier_role
 from annotator.formats.readers.ids import casme_sq_video, normalise_subject, normalise_video, subject_id
@@ -371,6 +372,14 @@ def test_smic_folder_tree(tmp_path):
     ]
 
 
+def test_smic_folder_read_from_a_micro_folder(tmp_path):
+    root = sheets.smic_tree(tmp_path / "s3" / "micro", {"negative/s3_ne_02": range(7, 9)})
+    report = read(root, "smic")
+    assert [(*interval(r), r.emotion) for r in report.records] == [
+        ("s3", "s3_ne_02", "ME", 7, None, 8, "negative")
+    ]
+
+
 def test_smic_folder_without_micro(tmp_path):
     root = sheets.smic_tree(tmp_path / "x", {"a/b": range(2)})
     with pytest.raises(FormatError, match="no image folder under a 'micro' folder"):
@@ -538,3 +547,49 @@ def test_subject_and_video_ids():
     assert normalise_video("15_0401girlcrashing") == normalise_video("15_0401") == "15_0401"
     assert normalise_video("EP02_01f") == "ep02_01f"
     assert casme_sq_video("15", "401") == "15_0401"
+
+
+# --- emotions ---------------------------------------------------------------------------------
+
+
+def test_emotion_vocabularies():
+    assert normalise_emotion("Anger", "samm") == "anger"
+    assert normalise_emotion(" Other ", "samm") == "other"
+    assert normalise_emotion("Others", "casme2") == normalise_emotion("other", "casme2") == "others"
+    assert normalise_emotion("repression", "samm") is None  # not a SAMM label
+    assert normalise_emotion("happy", "casme3-a") == "happiness"
+    assert [
+        normalise_emotion(e, "casme-sq") for e in ("Negative", "positive", "SURPRISE", "others", "anger")
+    ] == [
+        "negative",
+        "positive",
+        "surprise",
+        "others",
+        None,
+    ]
+    assert normalise_emotion("ne", "smic-e") == "negative"
+    with pytest.raises(ValueError, match="no emotion vocabulary for 'fer2013'"):
+        normalise_emotion("happy", "fer2013")
+
+
+def test_megc_three_classes_with_the_casme2_exception():
+    assert [
+        megc3(e, "casme2")
+        for e in ("disgust", "repression", "sadness", "fear", "happiness", "surprise", "others")
+    ] == [
+        "negative",
+        "negative",
+        None,
+        None,
+        "positive",
+        "surprise",
+        None,
+    ]
+    samm = ("Anger", "Contempt", "Disgust", "Fear", "Sadness", "Happiness", "Surprise", "Other")
+    assert [megc3(e, "samm") for e in samm] == ["negative"] * 5 + ["positive", "surprise", None]
+    assert [megc3(e, "smic") for e in ("negative", "positive", "surprise")] == [
+        "negative",
+        "positive",
+        "surprise",
+    ]
+    assert MEGC3_LABELS == {"negative": 0, "positive": 1, "surprise": 2}

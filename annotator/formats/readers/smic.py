@@ -9,6 +9,7 @@ offset are the first and last image numbers, apex unknown.
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,14 +83,18 @@ def _clip_number(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _clips(root: Path) -> list[tuple[Path, list[str]]]:
-    """(folder, image names) for every folder that holds images, sorted by path."""
-    found = []
-    for folder, _, files in os.walk(root):
+def _clips(root: Path) -> Iterator[tuple[tuple[str, ...], list[str]]]:
+    """(folder path parts below root, image names) for every folder holding images, sorted."""
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
         images = [f for f in files if Path(f).suffix.lower() in IMAGE_SUFFIXES]
         if images:
-            found.append((Path(folder), images))
-    return sorted(found)
+            yield Path(folder).relative_to(root).parts, images
+
+
+def _is_me_clip(root: Path, parts: tuple[str, ...]) -> bool:
+    """Under a `micro` folder (the root itself may be it), with an emotion folder in between."""
+    return "micro" in [p.lower() for p in (root.name, *parts)][:-2]
 
 
 def _read_smic(path: Path, sheet: str | None, options: dict[str, Any]) -> ImportReport:
@@ -97,10 +102,8 @@ def _read_smic(path: Path, sheet: str | None, options: dict[str, Any]) -> Import
         raise FormatError(f"{path}: SMIC is read from its folder tree; this is not a folder")
     report = ImportReport(format="smic", file=str(path))
     skipped = []
-    for folder, images in _clips(path):
-        parts = folder.relative_to(path).parts
-        lowered = [p.lower() for p in parts]
-        if "micro" not in lowered[:-2]:
+    for parts, images in _clips(path):
+        if not _is_me_clip(path, parts):
             skipped.append("/".join(parts))
             continue
         numbers = sorted(n for n in map(_clip_number, images) if n is not None)
@@ -110,8 +113,9 @@ def _read_smic(path: Path, sheet: str | None, options: dict[str, Any]) -> Import
             )
             continue
         report.rows_read += 1
-        subject = next((p for p in parts if _SUBJECT.match(p)), "")
-        camera = next((p for p in parts if p.lower() in CAMERAS), "")
+        around = (*path.parts[-3:], *parts)  # the root may sit inside the subject's folder
+        subject = next((p for p in reversed(around) if _SUBJECT.match(p)), "")
+        camera = next((p for p in reversed(around) if p.lower() in CAMERAS), "")
         report.records.append(
             IntervalRecord(
                 subject=subject,
@@ -143,10 +147,9 @@ def _read_smic(path: Path, sheet: str | None, options: dict[str, Any]) -> Import
 def _match_smic(path: Path, book: object) -> str:
     if not path.is_dir():
         raise FormatError("not a folder")
-    for folder, _ in _clips(path):
-        parts = [p.lower() for p in folder.relative_to(path).parts]
-        if "micro" in parts[:-2]:
-            return f"image folders under 'micro' (e.g. {'/'.join(folder.relative_to(path).parts)})"
+    for parts, _ in _clips(path):
+        if _is_me_clip(path, parts):
+            return f"image folders under 'micro' (e.g. {'/'.join(parts)})"
     raise FormatError("no image folder under a 'micro/<emotion>/' folder")
 
 
