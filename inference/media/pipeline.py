@@ -44,7 +44,7 @@ from .motion import REGIONS, FlowMeter
 
 SEAM = 8  # frames decoded before a part's start to warm up tracking, alignment and flow
 LANDMARK_SCALE = 16.0  # landmarks stored as uint16 in 1/16 pixel: compact and exact to 0.06 px
-NO_FACE_FRAMES = 60  # a part whose first this-many frames hold no face fails with "no face found"
+NO_FACE_FRAMES = 60  # a source whose first this-many frames hold no face fails with "no face found"
 OUTPUTS = ["chunks", "crops", "parts", "done", "track.npz", "motion.npz", "overview.jpg", "manifest.json"]
 
 Progress = Callable[[str, float], None]
@@ -136,6 +136,8 @@ def ingest(
     elif _marker(out, "finalize").exists() and (out / "result.json").exists():
         report("finalize", 100.0)
         return _load_result(out)
+    if not _marker(out, "probe").exists():
+        _check_face(info)
     _mark(out, "probe")
     timings["probe"] = time.perf_counter() - t0
 
@@ -154,6 +156,16 @@ def ingest(
     _mark(out, "finalize")
     report("finalize", 100.0)
     return result
+
+
+def _check_face(info: SourceInfo) -> None:
+    """Fail early, before any part starts, when the first frames show no face."""
+    models = facemod.FaceModels()
+    for _, frame in iter_frames(info, 0, NO_FACE_FRAMES):
+        if models.detect(frame):
+            return
+    count = min(NO_FACE_FRAMES, info.frame_count)
+    raise MediaError(f"no face found in the first {count} frames of {Path(info.path).name}")
 
 
 def _load_result(out: Path) -> IngestResult:
