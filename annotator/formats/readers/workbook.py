@@ -4,7 +4,6 @@ Rows come out as (row number as Excel shows it, list of cell values), streamed: 
 openpyxl's read_only mode so 50,000-row sheets do not build a cell object per cell.
 """
 
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,8 +38,8 @@ class Book:
     def _open_xlsx(self) -> None:
         try:
             self._xlsx = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise FormatError(f"{self.path.name}: corrupt .xlsx workbook ({exc})") from exc
+        except Exception as exc:  # openpyxl raises KeyError, BadZipFile, InvalidFileException...
+            raise FormatError(f"{self.path.name}: corrupt .xlsx workbook ({exc!r})") from exc
 
     def _open_xls(self) -> None:
         data = self.path.read_bytes()
@@ -82,6 +81,7 @@ class Book:
         """Rows of `sheet`, trailing empty cells trimmed; `limit` stops after that many rows."""
         if self._xlsx is not None:
             ws = self._xlsx[sheet]
+            ws.reset_dimensions()  # some writers declare a wrong sheet size; read what is there
             source = ws.iter_rows(values_only=True, max_row=limit)
             for number, values in enumerate(source, start=1):
                 yield number, _trim(list(values))
