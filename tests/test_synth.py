@@ -129,7 +129,12 @@ def test_deformation_is_local_and_timed(noise):
 
 @pytest.mark.parametrize(
     ("codec", "suffix", "grayscale", "fps"),
-    [("libx264", ".mp4", False, 30.0), ("mjpeg", ".avi", False, 25.0), ("ffv1", ".mkv", True, 200.0)],
+    [
+        ("libx264", ".mp4", False, 30.0),
+        ("mjpeg", ".avi", False, 25.0),
+        ("ffv1", ".mkv", True, 200.0),
+        ("rawvideo", ".avi", True, 30000 / 1001),
+    ],
 )
 def test_write_video_round_trip(tmp_path, codec, suffix, grayscale, fps):
     spec = make_spec(1, fps=fps, seconds=1.5, n_me=1, n_mae=0, n_blinks=0, grayscale=grayscale, **SMALL)
@@ -178,6 +183,8 @@ def test_bad_input_is_named():
         SynthSpec(0, 30.0, 30, 320, 240, False, [SynthEvent("ME", 5, 7, 10, ("lips",), None, 2)], 0, 0)
     with pytest.raises(ValueError, match="even"):
         write_video(SynthSpec(0, 30.0, 2, 321, 240, False, [], 0, 0), Path("/tmp/never.mp4"))
+    with pytest.raises(ValueError, match="rawvideo goes in"):
+        write_video(SynthSpec(0, 30.0, 2, 320, 240, False, [], 0, 0), Path("/tmp/never.mp4"), "rawvideo")
     with pytest.raises(ValueError, match="pattern"):
         write_image_folder(SynthSpec(0, 30.0, 2, 64, 48, False, [], 0, 0), Path("/tmp/never"), "img.jpg")
 

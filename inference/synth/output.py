@@ -16,15 +16,14 @@ import cv2
 from inference.synth.render import render_frames
 from inference.synth.spec import SynthSpec
 
-# codec -> (pixel format in the file, options)
-CODECS: dict[str, tuple[str, dict[str, str]]] = {
-    "libx264": ("yuv420p", {"crf": "18", "preset": "veryfast"}),
-    "mpeg4": ("yuv420p", {"qscale": "2"}),
-    "mjpeg": ("yuvj420p", {"q:v": "2"}),
-    "rawvideo": ("bgr24", {}),
-    "ffv1": ("bgr0", {}),
+# codec -> (pixel format in the file, encoder options, containers that take it; tried with PyAV 18)
+CODECS: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
+    "libx264": ("yuv420p", {"crf": "18", "preset": "veryfast"}, (".mp4", ".avi", ".mkv", ".mov")),
+    "mpeg4": ("yuv420p", {"qscale": "2"}, (".mp4", ".avi", ".mkv", ".mov")),
+    "mjpeg": ("yuvj420p", {"q:v": "2"}, (".mp4", ".avi", ".mkv", ".mov")),
+    "rawvideo": ("bgr24", {}, (".avi", ".mov")),
+    "ffv1": ("bgr0", {}, (".avi", ".mkv")),
 }
-_CONTAINERS = {".mp4", ".avi", ".mkv", ".mov"}
 _IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp"}
 
 
@@ -34,13 +33,13 @@ def fps_fraction(fps: float) -> Fraction:
 
 
 def write_video(spec: SynthSpec, path: Path, codec: str = "libx264") -> Path:
-    """Encode all frames to ``path`` (.mp4, .avi, .mkv or .mov); returns the path."""
+    """Encode all frames to ``path`` (.mp4, .avi, .mkv or .mov, as the codec allows); returns the path."""
     path = Path(path)
     if codec not in CODECS:
         raise ValueError(f"write_video: unknown codec {codec!r}; expected one of {tuple(CODECS)}")
-    if path.suffix.lower() not in _CONTAINERS:
-        raise ValueError(f"write_video: {path} must end in one of {sorted(_CONTAINERS)}")
-    pix_fmt, options = CODECS[codec]
+    pix_fmt, options, containers = CODECS[codec]
+    if path.suffix.lower() not in containers:
+        raise ValueError(f"write_video: {codec} goes in {', '.join(containers)} files, not {path.name}")
     if spec.grayscale and codec in ("rawvideo", "ffv1"):
         pix_fmt = "gray"
     if pix_fmt.startswith("yuv") and (spec.width % 2 or spec.height % 2):
