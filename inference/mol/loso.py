@@ -3,7 +3,7 @@
 Per fold: train on every other subject with a fixed number of steps (no early stopping, no
 checkpoint picked by held-out accuracy: nothing about the held-out subject reaches training),
 then decide once per video (phases averaged). Counts are pooled over folds into one confusion
-matrix; accuracy, UF1 and UAR come from it.
+matrix; accuracy, UF1 and UAR come from it (``inference.metrics.recognition``).
 """
 
 from collections.abc import Callable, Sequence
@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from inference.metrics.recognition import evaluate_recognition
 
 from .config import MOLConfig
 from .data import MOLSample, as_sample, label_index
@@ -27,6 +29,7 @@ class LosoResult:
     accuracy: float
     uf1: float  # mean over classes present in the truth of 2TP / (2TP + FP + FN)
     uar: float  # mean over classes present in the truth of TP / class size
+    absent_classes: list[str]  # classes with no held-out video: UF1/UAR average over fewer classes
     predictions: list[dict[str, Any]] = field(default_factory=list)  # one per video
     folds: list[dict[str, Any]] = field(default_factory=list)
 
@@ -37,20 +40,10 @@ class LosoResult:
             "accuracy": self.accuracy,
             "uf1": self.uf1,
             "uar": self.uar,
+            "absent_classes": self.absent_classes,
             "predictions": self.predictions,
             "folds": self.folds,
         }
-
-
-def pooled_scores(confusion: np.ndarray) -> tuple[float, float, float]:
-    """Accuracy, UF1, UAR of a pooled confusion matrix; classes absent from the truth are skipped."""
-    present = confusion.sum(1) > 0
-    tp = np.diag(confusion).astype(np.float64)
-    fp = confusion.sum(0) - tp
-    fn = confusion.sum(1) - tp
-    f1 = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
-    recall = tp / np.maximum(confusion.sum(1), 1)
-    return float(tp.sum() / confusion.sum()), float(f1[present].mean()), float(recall[present].mean())
 
 
 def split_by_subject(samples: Sequence[MOLSample], subject: str) -> tuple[list[MOLSample], list[MOLSample]]:
@@ -76,9 +69,7 @@ def loso(
     subjects = sorted({s.subject for s in samples})
     if len(subjects) < 2:
         raise ValueError(f"LOSO needs at least 2 subjects, got {subjects}")
-    n = config.num_classes
-    confusion = np.zeros((n, n), np.int64)
-    predictions, folds = [], []
+    truths, decisions, predictions, folds = [], [], [], []
     for subject in subjects:
         train_set, test_set = split_by_subject(samples, subject)
         fold_progress = None if progress is None else (lambda s, t, v, sub=subject: progress(sub, s, t, v))
@@ -91,7 +82,8 @@ def loso(
                 label_index(s.label, config, f"subject {subject} video {s.video!r}"),
                 int(p.argmax()),
             )
-            confusion[truth, pred] += 1
+            truths.append(config.class_names[truth])
+            decisions.append(config.class_names[pred])
             correct += truth == pred
             predictions.append(
                 {
@@ -111,5 +103,14 @@ def loso(
                 "final_loss": ckpt.info["history"][-1],
             }
         )
-    accuracy, uf1, uar = pooled_scores(confusion)
-    return LosoResult(list(config.class_names), confusion, accuracy, uf1, uar, predictions, folds)
+    pooled = evaluate_recognition(truths, decisions, classes=config.class_names)
+    return LosoResult(
+        pooled.classes,
+        pooled.confusion,
+        pooled.accuracy,
+        pooled.uf1,
+        pooled.uar,
+        pooled.absent_classes,
+        predictions,
+        folds,
+    )
