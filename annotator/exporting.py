@@ -223,7 +223,9 @@ def _crops(video: ExportVideo, start: int, stop: int):
     return read_crops(Path(settings.MEDIA_ROOT) / folder, start, stop)
 
 
-def _empty_message(dataset: Dataset, selection: Selection, what: str) -> str:
+def _empty_message(dataset: Dataset, selection: Selection, what: str, notes: list[str]) -> str:
+    if notes:  # labels exist, but their videos were left out
+        return f"nothing to export from dataset {dataset.name!r}: " + "; ".join(notes[:5])
     parts = []
     if selection.state:
         parts.append(f"videos in review state {selection.state!r}")
@@ -258,11 +260,13 @@ def export(
     if run is not None:
         intervals = _predicted(run, dataset, selection, collector)
         if not intervals:
-            raise ExportError(_empty_message(dataset, selection, f"visible predictions in run {run.name!r}"))
+            raise ExportError(
+                _empty_message(dataset, selection, f"visible predictions in run {run.name!r}", notes)
+            )
     else:
         intervals = _human(dataset, selection, collector)
         if not intervals:
-            raise ExportError(_empty_message(dataset, selection, "labelled intervals"))
+            raise ExportError(_empty_message(dataset, selection, "labelled intervals", notes))
     if fmt == "megc-log":
         options["truths"] = _human(dataset, selection, collector)
     if fmt == "clips":
