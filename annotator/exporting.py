@@ -39,6 +39,23 @@ EXTENSIONS = {
     "csv": ".csv",
     "clips": ".zip",
 }
+LABELS = {
+    "casme2": "CASME II sheet (xlsx, image file numbers)",
+    "samm": "SAMM sheet (xlsx, image file numbers)",
+    "samm-lv": "SAMM long videos sheet (xlsx)",
+    "casme-sq": "CAS(ME)^2 sheets (xlsx)",
+    "casme3-a": "CAS(ME)^3 part A sheets (xlsx)",
+    "mmew": "MMEW sheet (xlsx)",
+    "megc2022": "MEGC2022 spotting csv",
+    "megc2023": "MEGC2023 spotting csv",
+    "megc-log": "MEGC2019-21 log with TP/FP/FN (needs a run)",
+    "str": "MEGC spot-then-recognise csv",
+    "eaf": "ELAN .eaf, one per video (zip)",
+    "labelstudio": "Label Studio tasks (json)",
+    "au-matrix": "Per-frame AU matrix (csv)",
+    "csv": "Generic interval table (csv, 0-based)",
+    "clips": "Aligned onset-offset clips (zip of PNG)",
+}
 # Writer options a user may set; the others (truths, crops) come from the database here.
 USER_OPTIONS = {"megc-log": ("dataset",), "eaf": ("media_url",), "labelstudio": ("video_url",)}
 FILE_NUMBER_FORMATS = ("casme2", "samm", "casme3-a")

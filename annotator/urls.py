@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import datasets, frames, jobs, media, videos
+from .views import datasets, exports, frames, jobs, media, videos
 
 urlpatterns = [
     path("", datasets.dataset_list, name="dataset_list"),
@@ -12,6 +12,13 @@ urlpatterns = [
         name="member_remove",
     ),
     path("datasets/<int:dataset_id>/ingest/", media.dataset_ingest, name="dataset_ingest"),
+    path("datasets/<int:dataset_id>/exports/", exports.dataset_exports, name="dataset_exports"),
+    path("datasets/<int:dataset_id>/exports/new/", exports.dataset_export_start, name="dataset_export_start"),
+    path(
+        "datasets/<int:dataset_id>/exports/<int:record_id>/download/",
+        exports.export_download,
+        name="export_download",
+    ),
     path("videos/<int:video_id>/face.jpg", media.video_face, name="video_face"),
     path("videos/<int:video_id>/motion.svg", media.video_motion_plot, name="video_motion_plot"),
     path("videos/<int:video_id>/", videos.video_detail, name="video_detail"),
