@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -50,7 +50,7 @@ class BaselineParams:
     baseline_s: float = 6.0  # running-median width: well over the longest expression
     accumulate_s: float = 0.2  # window merging the away and return phases of one movement
     threshold_mode: str = "mad"  # "mad" (z-score) or "range" (mean + p * (max - mean))
-    height: float = 6.0  # mad: minimum peak z; range: minimum p
+    height: float = 5.0  # mad: minimum peak z; range: minimum p
     candidate_height: float = 3.0  # candidates kept down to this (same unit), for re-thresholding
     fall: float = 0.25  # interval = where activity stays above fall * peak activity
     fall_z: float = 2.5  # ... and above this z
@@ -58,12 +58,13 @@ class BaselineParams:
     min_s: float = 0.1  # shorter runs are noise
     me_max_s: float = 0.5  # ME <= 0.5 s
     mae_max_s: float = 4.0  # MaE 0.5-4 s; longer runs are not expressions
-    merge_gap_s: float = 0.3  # away and return phases of one movement this close are merged ...
+    merge_gap_s: float = 0.5  # away and return phases of one movement this close are merged ...
     merge_ratio: float = 0.3  # ... when led by the same region and of similar strength
     blink_ratio: float = 0.5  # blink when no other region reaches this fraction of the eyes
     head_ratio: float = 0.8  # head movement when the common (all-region) motion reaches this fraction
     nms_iou: float = 0.3
     max_per_minute: float = 40.0
+    window_half_s: float = 0.17  # half width of the window speed (``signals.window_speed``)
     score_z: float = 10.0  # mad score: z / (z + score_z)
 
     def __post_init__(self) -> None:
@@ -90,13 +91,15 @@ class BaselineParams:
 class Candidate:
     """A detected movement, frames of the input video (0-based, inclusive)."""
 
-    kind: str  # "ME", "MaE"; rejected: "blink" (eyes only), "head" (all regions), "long", "short"
+    kind: str  # "ME", "MaE"; rejected: "blink" (eyes only), "head" (all regions), "long", "short",
+    # "echo" / "part" (the same movement read better from the other signal, see ``_reconcile``)
     onset: int
     apex: int
     offset: int
     score: float
     peak_z: float
     regions: tuple[str, ...]  # regions ordered by their share of the motion
+    source: str = "frame"  # the per-frame speed ("frame") or the window speed ("window")
 
     @property
     def is_expression(self) -> bool:
@@ -170,12 +173,44 @@ def _grow(active: np.ndarray, start: int, bridge: int, limit: int) -> tuple[int,
 
 
 def spot(
-    values: np.ndarray, regions: Sequence[str], fps: float, params: BaselineParams | None = None
+    values: np.ndarray,
+    regions: Sequence[str],
+    fps: float,
+    params: BaselineParams | None = None,
+    window_values: np.ndarray | None = None,
 ) -> SpotResult:
-    """Spot ME and MaE intervals in one video's motion signals; see the module docstring."""
+    """Spot ME and MaE intervals in one video's motion signals; see the module docstring.
+
+    ``window_values`` (optional, same shape): region speeds measured across a window, from
+    ``signals.window_speed`` with ``params.window_half_s``. Slow movements that per-frame flow
+    cannot see show there; movements found in both are reconciled (``_reconcile``).
+    """
     params = params or BaselineParams()
     regions = list(regions)
     raw = _check_input(values, regions, fps)
+    if params.global_reference == "nose" and "nose" not in regions:
+        raise ValueError(f"global_reference='nose' needs a 'nose' region, got regions {regions}")
+    n = len(raw)
+    if n == 0:
+        return SpotResult([], [], {}, params, float(fps), 0)
+    candidates, curves = _detect(raw, regions, fps, params, step=1)
+    if window_values is not None:
+        window = _check_input(window_values, regions, fps)
+        if window.shape != raw.shape:
+            raise ValueError(f"window_values has shape {window.shape}, values {raw.shape}: they must match")
+        slow, slow_curves = _detect(window, regions, fps, params, step=0)
+        candidates = _reconcile(candidates, slow, round(params.window_half_s * fps), params.score_cut())
+        curves.update({f"window:{k}": v for k, v in slow_curves.items() if not k.startswith("z:")})
+    minutes = n / fps / 60.0
+    intervals = select(candidates, params.score_cut(), params, minutes)
+    return SpotResult(intervals, candidates, curves, params, float(fps), n)
+
+
+def _detect(
+    raw: np.ndarray, regions: list[str], fps: float, params: BaselineParams, step: int
+) -> tuple[list[Candidate], dict[str, np.ndarray]]:
+    """Candidates and curves from one (N, R) speed signal; ``step`` = 1 when the speed at t is the
+    step t-1 -> t (the last moving frame is then one after the offset), 0 when it is centred."""
     n = len(raw)
     starts = _bins(n, fps, params.canonical_fps)
     ends = np.r_[starts[1:], n] - 1
@@ -184,12 +219,8 @@ def spot(
     def frames(seconds: float) -> int:
         return max(1, round(seconds * rate))
 
-    x = np.add.reduceat(raw, starts, axis=0) / (ends - starts + 1)[:, None] if n else raw
-    if n == 0:
-        return SpotResult([], [], {}, params, float(fps), 0)
+    x = np.add.reduceat(raw, starts, axis=0) / (ends - starts + 1)[:, None]
     x = uniform_filter1d(x, frames(params.smooth_s), axis=0, mode="nearest")
-    if params.global_reference == "nose" and "nose" not in regions:
-        raise ValueError(f"global_reference='nose' needs a 'nose' region, got regions {regions}")
     if params.global_reference == "median":
         common = np.median(x, axis=1)
     elif params.global_reference == "nose":
@@ -205,7 +236,7 @@ def spot(
     mean, top = accumulated.mean(), accumulated.max()
     for left, right, height, lead in _runs(accumulated, z, frames, params):
         onset = int(starts[left])
-        offset = max(onset, int(ends[right]) - 1)  # the speed at t is the step t-1 -> t
+        offset = max(onset, int(ends[right]) - step)
         mass = np.cumsum(np.clip(z[left : right + 1, lead], 0.0, None))
         j = left + int(np.searchsorted(mass, mass[-1] / 2))
         apex = min(max(int(starts[j] + (ends[j] - starts[j]) // 2), onset), offset)
@@ -228,16 +259,36 @@ def spot(
             score = height / (height + params.score_z)
         else:
             score = float(np.clip((height - mean) / (top - mean), 0.0, 1.0)) if top > mean else 0.0
-        candidates.append(Candidate(kind, onset, apex, offset, float(score), height, order))
+        source = "frame" if step else "window"
+        candidates.append(Candidate(kind, onset, apex, offset, float(score), height, order, source))
 
     per_frame = np.repeat(np.arange(len(starts)), ends - starts + 1)
     curves = {"activity": activity[per_frame], "accumulated": accumulated[per_frame], "head": head[per_frame]}
     curves.update({f"z:{name}": z[per_frame, r] for r, name in enumerate(regions)})
-    curves = {k: v.astype(np.float32) for k, v in curves.items()}
-    minutes = n / fps / 60.0
-    return SpotResult(
-        select(candidates, params.score_cut(), params, minutes), candidates, curves, params, fps, n
-    )
+    return candidates, {k: v.astype(np.float32) for k, v in curves.items()}
+
+
+def _reconcile(frame: list[Candidate], window: list[Candidate], half: int, cut: float) -> list[Candidate]:
+    """Keep one reading of each movement seen in both signals.
+
+    The window signal blurs a movement by ``half`` frames on each side. A window candidate no
+    longer than an overlapping frame candidate (scoring at least ``cut``) plus that blur is the
+    same movement, and the frame one is sharper: the window one is marked ``echo``. A longer one is a slow movement the
+    per-frame signal saw only in pieces: those pieces are marked ``part``.
+    """
+    out_window, parts = [], set()
+    for w in window:
+        inside = [
+            f
+            for f in frame
+            if f.is_expression and f.score >= cut and f.onset <= w.offset and w.onset <= f.offset
+        ]
+        if w.is_expression and any(w.offset - w.onset <= f.offset - f.onset + 2 * half + 1 for f in inside):
+            w = replace(w, kind="echo")
+        elif w.is_expression:
+            parts.update(id(f) for f in inside)
+        out_window.append(w)
+    return [replace(f, kind="part") if id(f) in parts else f for f in frame] + out_window
 
 
 def _runs(
