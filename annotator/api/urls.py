@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import exports, views
 
 router = DefaultRouter()
 router.register("datasets", views.DatasetViewSet, basename="dataset")
@@ -12,6 +12,7 @@ router.register("videos", views.VideoViewSet, basename="video")
 router.register("intervals", views.IntervalViewSet, basename="interval")
 router.register("predictions", views.PredictionViewSet, basename="prediction")
 router.register("jobs", views.JobViewSet, basename="job")
+router.register("exports", exports.ExportViewSet, basename="export")
 
 urlpatterns = [
     path("", include(router.urls)),
