@@ -208,6 +208,7 @@ def test_samm_lv_types_sentinels_and_positions(tmp_path):
         SentinelNote(12, "Onset", "1500.5", "1501"),
     ]
     assert report.refused == [RefusedRow(13, "type 'Gesture' is neither micro, macro nor blink")]
+    assert report.warnings == ["row 12: Duration is 61, offset - onset + 1 is 60"]
 
 
 # --- CAS(ME)^2 --------------------------------------------------------------------------------
@@ -326,7 +327,7 @@ def test_casme3_c_commas_and_no_apex(tmp_path):
 
 def test_smic_e_three_mes_per_row_and_free_text(tmp_path):
     rows = [
-        ["s1", "s1_ne_01", 100, 120, 21, 130, 140, 11, 200, 210, 11, "negative", 50, 300, 251],
+        ["s1", "s1_ne_01", 100, 120, 21, 130, 140, 11, 200, 210, 12, "negative", 50, 300, 251],
         ["s2", "s2_po_02", 400, 410, 11, None, None, None, None, None, None, "positive", 380, 500, 121],
         ["s2", "s2_sur_01", 20, 10, 0, None, None, None, None, None, None, "surprise", 1, 80, 80],
     ]
@@ -345,7 +346,10 @@ def test_smic_e_three_mes_per_row_and_free_text(tmp_path):
         RefusedRow(4, "onset 20 is after offset 10"),
         RefusedRow(6, "free-text row, not a label: 'Note: frame numbers are absolute.'"),
     ]
-    assert report.warnings == ["Sheet1: skipped 1 empty row(s): 5"]
+    assert report.warnings == [
+        "row 2: TotalMF3 is 12, offset - onset + 1 is 11",
+        "Sheet1: skipped 1 empty row(s): 5",
+    ]
 
 
 def test_smic_folder_tree(tmp_path):

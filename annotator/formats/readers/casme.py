@@ -102,7 +102,7 @@ def record(
     )
 
 
-def _casme2_row(row: Row) -> list[IntervalRecord]:
+def _me_row(row: Row) -> list[IntervalRecord]:
     return [record(row, "ME", FRAME_FILE_NUMBER, extra=("objective_class",))]
 
 
@@ -113,10 +113,6 @@ def _casme3_row(row: Row) -> list[IntervalRecord]:
 
 def _blink_row(row: Row) -> list[IntervalRecord]:
     return [record(row, "blink", FRAME_FILE_NUMBER)]
-
-
-def _label_row(row: Row) -> list[IntervalRecord]:
-    return [record(row, "ME", FRAME_FILE_NUMBER, extra=("objective_class",))]
 
 
 def _part_c_row(row: Row) -> list[IntervalRecord]:
@@ -132,30 +128,23 @@ def _match_casme2(path: Path, book: Book | None) -> str:
     return reason
 
 
-CASME3_SHEETS = ((CASME3_A, _casme3_row), (CASME3_BLINK, _blink_row), (CASME3_LABEL, _label_row))
+CASME3_SHEETS = ((CASME3_A, _casme3_row), (CASME3_BLINK, _blink_row), (CASME3_LABEL, _me_row))
 
 
 def _read_casme3_a(path: Path, sheet: str | None, options: dict[str, Any]) -> ImportReport:
     def body(book: Book, report: ImportReport, sheet: str | None) -> None:
+        present = [(book.find_sheet(*spec.sheets), spec, make) for spec, make in CASME3_SHEETS]
+        present = [found for found in present if found[0] is not None]
         if sheet is not None:
-            name = book.find_sheet(sheet)
-            spec, make = next(
-                ((s, m) for s, m in CASME3_SHEETS if name and book.find_sheet(*s.sheets) == name),
-                (None, None),
-            )
-            if spec is None:
-                raise FormatError(
-                    f"{path.name}: sheet {sheet!r} is not an AU+Emotion, eye blink or label sheet"
-                )
-            read_sheet(book, report, spec, name, make)
-            return
-        found = [(s, m) for s, m in CASME3_SHEETS if book.find_sheet(*s.sheets)]
-        if not any(s is not CASME3_BLINK for s, _ in found):
+            present = [found for found in present if found[0] == book.find_sheet(sheet)]
+            if not present:
+                raise FormatError(f"{path.name}: no AU+Emotion, eye blink or label sheet named {sheet!r}")
+        elif all(spec is CASME3_BLINK for _, spec, _ in present):
             raise FormatError(
                 f"{path.name}: no sheet 'AU+Emotion' or 'label' (sheets: {', '.join(book.sheet_names)})"
             )
-        for spec, make in found:
-            read_sheet(book, report, spec, book.find_sheet(*spec.sheets), make)
+        for name, spec, make in present:
+            read_sheet(book, report, spec, name, make)
 
     return read_workbook(path, "casme3-a", sheet, body)
 
@@ -171,7 +160,7 @@ def _match_casme3_a(path: Path, book: Book | None) -> str:
 
 
 READERS = (
-    table_reader("casme2", CASME2, _casme2_row, _match_casme2),
+    table_reader("casme2", CASME2, _me_row, _match_casme2),
     Reader("casme3-a", "workbook", _read_casme3_a, _match_casme3_a),
     table_reader("casme3-c", CASME3_C, _part_c_row),
 )

@@ -40,6 +40,7 @@ def text(value: Any) -> str:
 class RowContext:
     row: int
     notes: list[SentinelNote] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def note(self, column: str, value: str, mapped_to: str) -> None:
         self.notes.append(SentinelNote(self.row, column, value, mapped_to))

@@ -51,6 +51,7 @@ def _samm_row(row: Row) -> list[IntervalRecord]:
         row, "ME", FRAME_FILE_NUMBER, extra=("inducement_code", "duration", "micro", "objective_class")
     )
     rec.notes = row.text("notes")
+    row.check_length("duration", rec.onset, rec.offset)
     return [rec]
 
 
@@ -58,6 +59,7 @@ def _samm_lv_row(row: Row) -> list[IntervalRecord]:
     kind = kind_of(need(row, "type"))
     rec = record(row, kind, FRAME_POSITION_1, extra=("inducement_code", "duration", "type"))
     rec.notes = row.text("notes")
+    row.check_length("duration", rec.onset, rec.offset)
     return [rec]
 
 

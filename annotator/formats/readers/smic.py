@@ -58,6 +58,7 @@ def _smic_e_row(row: Row) -> list[IntervalRecord]:
         if number > 1 and not (row.text(onset_role) or row.text(offset_role)):
             continue
         onset, _, offset = row.interval((onset_role, "-", offset_role))
+        row.check_length(total_role, onset, offset)
         extra = {"me_index": str(number)}
         if row.text(total_role):
             extra["total_frames"] = row.text(total_role)

@@ -146,6 +146,14 @@ class Row:
             raise RowRefused("neither onset nor offset is known")
         return onset, self.ctx.check_interval(onset, apex, offset), offset
 
+    def check_length(self, role: str, onset: int | None, offset: int | None) -> None:
+        """A sheet's own length column (SAMM Duration, SMIC-E TotalMF) should be offset - onset + 1."""
+        written = self.text(role)
+        if written and onset is not None and offset is not None and written != str(offset - onset + 1):
+            self.ctx.warnings.append(
+                f"row {self.ctx.row}: {self.names[role]} is {written}, offset - onset + 1 is {offset - onset + 1}"
+            )
+
 
 def read_sheet(
     book: Book, report: ImportReport, spec: TableSpec, sheet: str, make: Callable[[Row], list]
@@ -194,6 +202,7 @@ def collect(
             kept += 1
         if kept:
             report.sentinels.extend(ctx.notes)
+            report.warnings.extend(ctx.warnings)
     if empty:
         shown = ", ".join(str(n) for n in empty[:10]) + (" ..." if len(empty) > 10 else "")
         report.warnings.append(f"{sheet or report.file}: skipped {len(empty)} empty row(s): {shown}")

@@ -103,7 +103,7 @@ def _head(path: Path) -> bytes:
 
 
 def _key(name: str) -> str:
-    return " ".join(name.split()).lower()
+    return "".join(name.split()).lower()  # "naming rule1" also finds "Naming rule 1"
 
 
 def _trim(values: list[Any]) -> list[Any]:
