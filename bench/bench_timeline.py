@@ -7,6 +7,7 @@ Run: `.venv/bin/python bench/bench_timeline.py [--frames 100000]`.
 """
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -57,7 +58,10 @@ def main() -> None:
         page.wait_for_selector("[data-ready=true][data-frame='0']", timeout=30000)
         wall = (time.perf_counter() - t0) * 1000
         timings = page.evaluate(f"{STATE}.timings")
-        print(f"video: {args.frames} frames, 160x120, 30 fps")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(
+            f"video: {args.frames} frames, 160x120, 30 fps; machine load average {load} on {os.cpu_count()} CPUs"
+        )
         print(
             f"page ready: {wall:.0f} ms wall (goto -> first frame and data); in page: first frame drawn at "
             f"{timings['firstPaintMs']:.0f} ms, intervals/predictions/motion loaded at "

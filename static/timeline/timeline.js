@@ -1,5 +1,11 @@
 // The timeline editor: mounts on [data-testid="timeline"][data-config-url] and wires the viewer,
 // the track, the side panel, the keyboard and autosave together. No build step, no dependencies.
+//
+// Page contract: <div data-testid="timeline" id="timeline" data-config-url="..."></div> and
+// <script type="module" src="/static/timeline/timeline.js"></script>. The root gets data-ready="true"
+// once intervals are loaded and data-frame="N" whenever frame N (0-based) is on the canvas.
+// window.mestudioTimeline is a frozen, read-only view: frame, paintedFrame, playing, speed,
+// droppedFrames, playedFrames, selected, intervals, pendingCount, view, layout, cache, timings.
 
 import { Api, fillUrl } from "./api.js";
 import { FrameCache } from "./frames.js";
@@ -67,6 +73,7 @@ export class Timeline {
     this.els.help.append(...KEY_HELP.map(([k, d]) => Object.assign(document.createElement("div"), { innerHTML: `<kbd>${k}</kbd><span>${d}</span>` })));
     $(".mt-helpbtn").addEventListener("click", () => this.command("help"));
     this.els.goto.addEventListener("submit", (e) => this.gotoSubmit(e));
+    this.els.goto.addEventListener("focusout", () => (this.els.goto.hidden = true));
     window.addEventListener("keydown", (e) => this.keydown(e));
     window.addEventListener("online", () => this.sync.retryAll());
   }

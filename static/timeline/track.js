@@ -178,7 +178,8 @@ export class Track {
   drawItems(ctx, lane, items, isPrediction) {
     const sel = this.tl.selected;
     for (const item of items) {
-      const shown = this.drag?.item === item ? { ...item, [this.drag.field]: this.drag.value } : item;
+      const dragged = this.drag?.kind === "handle" && this.drag.item.key === item.key;
+      const shown = dragged ? { ...item, [this.drag.field]: this.drag.value } : item;
       const x0 = this.x(shown.onset);
       const x1 = Math.max(this.x((shown.offset ?? shown.onset) + 1), x0 + 2);
       if (x1 < LABEL_W || x0 > this.cssWidth) continue;
