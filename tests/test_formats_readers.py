@@ -23,6 +23,7 @@ from annotator.formats.records import (
     RefusedRow,
     SentinelNote,
 )
+from annotator.formats.writers import ExportInterval, ExportVideo, write
 
 
 def interval(record) -> tuple:
@@ -597,3 +598,36 @@ def test_megc_three_classes_with_the_casme2_exception():
         "surprise",
     ]
     assert MEGC3_LABELS == {"negative": 0, "positive": 1, "surprise": 2}
+
+
+# --- round trip with the exporters ------------------------------------------------------------
+
+CASME_VIDEO = ExportVideo("c1", "sub01", 200.0, 100, 46, "EP02_01f")
+LONG_VIDEO = ExportVideo("l1", "006", 200.0, 2000, 1, "006_1", "006_1")
+SQ_VIDEO = ExportVideo("q1", "s15", 30.0, 1000, 1, "15_0401girlcrashing", "15_0401")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "video", "expected"),
+    [
+        ("casme2", CASME_VIDEO, [(46, 59, 86), (96, None, 106)]),  # image numbers: index + 46
+        ("samm-lv", LONG_VIDEO, [(1, 14, 41), (51, None, 61)]),  # 1-based positions
+        ("casme-sq", SQ_VIDEO, [(1, 14, 41), (51, None, 61)]),
+        ("mmew", CASME_VIDEO, [(1, 14, 41), (51, None, 61)]),  # clip-relative 1..N
+        ("eaf", CASME_VIDEO, [(1, 14, 41), (51, None, 61)]),
+        ("csv", CASME_VIDEO, [(0, 13, 40), (50, None, 60)]),  # 0-based indices
+    ],
+)
+def test_exported_files_read_back(tmp_path, fmt, video, expected):
+    intervals = [
+        ExportInterval(video, "ME", 0, 13, 40, "4+7", "negative"),
+        ExportInterval(video, "ME", 50, None, 60, "12", "positive"),
+    ]
+    out = tmp_path / {"eaf": "eaf", "csv": "labels.csv"}.get(fmt, "sheet.xlsx")
+    write(fmt, intervals, out)
+    path = next(out.iterdir()) if out.is_dir() else out
+    assert detect(path)[0] == fmt
+    report = read(path, fps=video.fps) if fmt == "eaf" else read(path)
+    assert [(r.onset, r.apex, r.offset) for r in report.records] == expected
+    assert [(r.kind, r.aus) for r in report.records] == [("ME", "4+7"), ("ME", "12")]
+    assert report.refused == []
