@@ -3,6 +3,7 @@
 import json
 import math
 
+import cv2
 import numpy as np
 import pytest
 
@@ -180,3 +181,60 @@ def test_bad_params():
         BaselineParams(smooth_s=-1.0)
     with pytest.raises(ValueError, match="'nose' region"):
         spot(np.zeros((10, 2)), ["eyes", "mouth"], 30.0, BaselineParams(global_reference="nose"))
+
+
+def test_window_values_reveal_a_slow_movement_and_do_not_duplicate_a_fast_one():
+    n, half = 900, 5
+    x = background(n, seed=10)
+    x[:, col("mouth")] += speed(200, 204, 209, n)  # an ME, seen by both signals
+    # A slow MaE below the per-frame noise: it shows only in the window speed (the per-frame
+    # speed averaged over 2 * half + 1 frames, with the window's own, lower, noise).
+    slow = speed(500, 540, 579, n, 3.0)
+    window = background(n, seed=11) * 0.3
+    window[:, col("brows")] += np.convolve(slow, np.ones(2 * half + 1) / (2 * half + 1), mode="same")
+    window[:, col("mouth")] += np.convolve(
+        speed(200, 204, 209, n), np.ones(2 * half + 1) / (2 * half + 1), "same"
+    )
+    assert [c.kind for c in spot(x, REGIONS, 30.0).intervals] == ["ME"]
+    r = spot(x, REGIONS, 30.0, window_values=window)
+    assert [c.kind for c in r.intervals] == ["ME", "MaE"]
+    me, mae = r.intervals
+    assert (me.onset, me.offset, me.source) == (200, 209, "frame")
+    assert any(c.kind == "echo" and c.onset <= 204 <= c.offset for c in r.candidates)
+    inter = min(mae.offset, 579) - max(mae.onset, 500) + 1
+    assert mae.source == "window" and inter / ((mae.offset - mae.onset + 1) + 80 - inter) >= 0.7
+    assert "window:activity" in r.curves
+    with pytest.raises(ValueError, match="window_values has shape"):
+        spot(x, REGIONS, 30.0, window_values=window[:-1])
+
+
+def test_window_speed_measures_a_region_moving_across_the_window():
+    from inference.media.motion import REGION_BOXES
+    from inference.media.motion import REGIONS as MEDIA_REGIONS
+    from inference.spotting.signals import window_speed
+
+    rng = np.random.default_rng(0)
+    texture = cv2.GaussianBlur(rng.uniform(0, 255, (160, 160)).astype(np.float32), (0, 0), 2.0)
+    texture = cv2.normalize(texture, None, 0, 255, cv2.NORM_MINMAX)
+    x0, y0, x1, y1 = (round(v * 128) for v in REGION_BOXES["mouth"][0])
+
+    def crops(step: float) -> np.ndarray:
+        out = []
+        for t in range(10):
+            frame = texture[16:144, 16:144].copy()
+            moved = cv2.warpAffine(texture, np.float32([[1, 0, step * t], [0, 1, 0]]), (160, 160))[
+                16:144, 16:144
+            ]
+            frame[y0:y1, x0:x1] = moved[y0:y1, x0:x1]  # only the mouth moves, `step` px per frame
+            out.append(frame.astype(np.uint8))
+        return np.stack(out)
+
+    fast = window_speed(crops(0.5), 30.0, half_s=2 / 30)
+    slow = window_speed(crops(0.25), 30.0, half_s=2 / 30)
+    mouth = MEDIA_REGIONS.index("mouth")
+    assert fast.shape == (10, len(MEDIA_REGIONS))
+    assert 0.25 < fast[:, mouth].mean() < 0.6  # px per frame, whatever the window width
+    assert np.delete(fast, mouth, axis=1).max() < 0.1
+    assert 0.4 < slow[:, mouth].mean() / fast[:, mouth].mean() < 0.6
+    with pytest.raises(ValueError, match="uint8"):
+        window_speed(crops(0.5).astype(np.float32), 30.0)

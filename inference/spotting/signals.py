@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.media.motion import FlowMeter
+from inference.media.motion import REGIONS, FlowMeter
 
 
 def window_speed(
@@ -29,7 +29,7 @@ def window_speed(
         raise ValueError(f"need fps > 0 and half_s > 0, got fps={fps}, half_s={half_s}")
     meter = meter or FlowMeter(crops.shape[1])
     n, half = len(crops), max(1, round(half_s * fps))
-    out = np.zeros((n, len(meter.masks)), np.float32)
+    out = np.zeros((n, len(REGIONS)), np.float32)
     for t in range(n):
         a, b = max(0, t - half), min(n - 1, t + half)
         if b > a:
