@@ -28,7 +28,6 @@ class TableSpec:
 
 @dataclass
 class Table:
-    sheet: str
     header_row: int
     columns: dict[str, int]  # role -> 0-based column
     headers: list[str]  # header text by column, as written
@@ -63,7 +62,7 @@ def find_table(book: Book, sheet: str, spec: TableSpec) -> tuple[Table, list[str
         cells = [key(v) for v in values]
         matches = sum(1 for name in wanted.values() if name in cells)
         if matches == len(wanted):
-            return _table(sheet, number, values, spec), _moved(spec, number, sheet)
+            return _table(number, values, spec), _moved(spec, number, sheet)
         if matches and (best is None or matches > best[0]):
             best = (matches, number, cells)
     where = f"{book.path.name}, sheet {sheet!r}"
@@ -78,13 +77,13 @@ def find_table(book: Book, sheet: str, spec: TableSpec) -> tuple[Table, list[str
     raise FormatError(f"{where}: header on row {best[1]} lacks column(s) {', '.join(missing)}")
 
 
-def _table(sheet: str, number: int, values: list[Any], spec: TableSpec) -> Table:
+def _table(number: int, values: list[Any], spec: TableSpec) -> Table:
     cells = [key(v) for v in values]
     columns = {}
     for role, name in {**spec.optional, **spec.required}.items():
         if key(name) in cells:
             columns[role] = cells.index(key(name))
-    return Table(sheet, number, columns, [text(v) for v in values])
+    return Table(number, columns, [text(v) for v in values])
 
 
 def _moved(spec: TableSpec, number: int, sheet: str) -> list[str]:
