@@ -15,7 +15,9 @@ export function parseChunk(buffer) {
   const count = view.getUint32(0, true);
   const frames = [];
   let offset = 4 + 4 * count;
-  if (offset > buffer.byteLength) throw new Error(`chunk header claims ${count} frames in ${buffer.byteLength} bytes`);
+  if (offset > buffer.byteLength) {
+    throw new Error(`chunk header claims ${count} frames in ${buffer.byteLength} bytes`);
+  }
   for (let i = 0; i < count; i++) {
     const length = view.getUint32(4 + 4 * i, true);
     if (offset + length > buffer.byteLength) throw new Error(`chunk frame ${i} runs past the end of the chunk`);
@@ -141,7 +143,8 @@ export class FrameCache {
         this.stats.errors += 1;
         this.failedAt.set(chunk, performance.now());
         setTimeout(() => this.pump(), 2100);
-        this.onError(`frames ${chunk * this.chunkSize}–${(chunk + 1) * this.chunkSize - 1} unavailable: ${err.message}`);
+        const first = chunk * this.chunkSize;
+        this.onError(`frames ${first}–${first + this.chunkSize - 1} unavailable: ${err.message}`);
       })
       .finally(() => {
         this.fetching.delete(chunk);

@@ -5,116 +5,137 @@
 import { completeAU, parseAUs } from "./aus.js";
 import { FIELDS, pickFields } from "./sync.js";
 
+const POINTS = ["onset", "apex", "offset"];
+const STATUS_TEXT = {
+  saved: "saved",
+  saving: "saving…",
+  offline: "not saved: server unreachable, retrying",
+  invalid: "not saved: the server refused it",
+  conflict: "conflict: someone else changed it",
+};
+
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v === true ? "" : v);
   }
-  node.append(...children.flat().filter((c) => c !== null && c !== undefined));
+  node.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined));
   return node;
 }
 
-const STATUS_TEXT = {
-  saved: "saved", saving: "saving…", offline: "not saved: server unreachable, retrying",
-  invalid: "not saved: the server refused it", conflict: "conflict: someone else changed it",
-};
+function errorText(error) {
+  if (!error?.body) return "";
+  return Object.entries(error.body).map(([field, msg]) => `${field}: ${[].concat(msg).join(" ")}`).join("; ");
+}
 
 export class Panel {
   constructor({ tl, node }) {
     this.tl = tl;
     this.node = node;
     this.shownKey = null;
+    this.shownPrediction = null;
     this.history = { key: null, version: -1 };
     this.inputs = {};
   }
 
-  frameNumber(index) {
+  /** Dataset frame number for a 0-based index ("" for none), and back. */
+  number(index) {
     return index === null || index === undefined ? "" : String(index + this.tl.config.video.first_frame_number);
+  }
+
+  index(text) {
+    return text.trim() === "" ? null : Number(text) - this.tl.config.video.first_frame_number;
   }
 
   update() {
     const sel = this.tl.selectedItem();
     const key = sel ? `${sel.type}:${sel.item.key}` : null;
-    if (key !== this.shownKey) {
-      this.shownKey = key;
-      if (sel?.type === "interval") this.node.replaceChildren(...this.intervalView());
-    }
+    if (key !== this.shownKey && sel?.type === "interval") this.node.replaceChildren(...this.intervalView());
+    this.shownKey = key;
     if (sel?.type === "interval") this.refreshInterval(sel.item);
-    const signature = JSON.stringify(sel?.item);
-    if (sel?.type === "prediction" && signature !== this.shownPrediction) {
-      this.node.replaceChildren(...this.predictionView(sel.item).filter(Boolean));
-    }
-    this.shownPrediction = sel?.type === "prediction" ? signature : null;
+    const signature = sel?.type === "prediction" ? JSON.stringify(sel.item) : null;
+    if (signature && signature !== this.shownPrediction) this.node.replaceChildren(...this.predictionView(sel.item));
+    this.shownPrediction = signature;
     if (!sel) this.node.replaceChildren(...this.emptyView());
   }
 
   emptyView() {
     const n = this.tl.sync.list().length;
+    const who = this.tl.config.can_edit ? `Editing as ${this.tl.config.user}.` : "Read only.";
     return [
       el("h3", {}, "No selection"),
       el("p", { class: "mt-muted" }, `${n} interval${n === 1 ? "" : "s"} on this video. `,
         "Press i to start an interval at the cursor, n / p to walk through them, ? for all keys."),
-      el("p", { class: "mt-muted" }, this.tl.config.can_edit ? `Editing as ${this.tl.config.user}.` : "Read only."),
+      el("p", { class: "mt-muted" }, who),
     ];
   }
 
   intervalView() {
-    const { dataset } = this.tl.config;
+    const { dataset, can_edit: canEdit } = this.tl.config;
     const edit = (changes) => this.tl.editSelected(changes);
-    const readOnly = !this.tl.config.can_edit;
-    const point = (field) => el("label", {}, field,
-      (this.inputs[field] = el("input", {
-        type: "number", "data-field": field, disabled: readOnly,
-        onchange: (e) => {
-          const raw = e.target.value.trim();
-          this.tl.setPoint(this.tl.selected, field, raw === "" ? null : Number(raw) - this.tl.config.video.first_frame_number);
-        },
-      })));
-    this.inputs.kind = el("select", { "data-field": "kind", disabled: readOnly, onchange: (e) => edit({ kind: e.target.value }) },
-      dataset.kinds.map((k) => el("option", { value: k }, k)));
-    this.inputs.emotion = el("select", { "data-field": "emotion", disabled: readOnly, onchange: (e) => edit({ emotion: e.target.value }) },
-      el("option", { value: "" }, "—"), dataset.emotions.map((k) => el("option", { value: k }, k)));
-    this.inputs.aus = el("input", {
-      type: "text", "data-field": "aus", placeholder: "e.g. 4+7+L10", autocomplete: "off", disabled: readOnly,
-      oninput: () => this.showAUs(), onchange: (e) => edit({ aus: e.target.value.trim() }),
-    });
-    this.inputs.notes = el("textarea", { "data-field": "notes", rows: 2, disabled: readOnly, onchange: (e) => edit({ notes: e.target.value }) });
+    const field = (name, tag, attrs, ...children) => {
+      this.inputs[name] = el(tag, { "data-field": name, disabled: !canEdit, ...attrs }, ...children);
+      return this.inputs[name];
+    };
+    const point = (name) => el("label", {}, name, field(name, "input", {
+      type: "number",
+      onchange: (e) => this.tl.setPoint(this.tl.selected, name, this.index(e.target.value)),
+    }));
+    const options = (values) => values.map((v) => el("option", { value: v }, v));
+    const resolve = (choice) => () => this.tl.sync.resolve(this.tl.selected.key, choice);
     this.auParse = el("div", { class: "mt-aus" });
     this.auSuggest = el("div", { class: "mt-suggest" });
     this.status = el("div", { class: "mt-status", "data-testid": "save-status" });
-    this.conflictInfo = el("div");
     this.conflictBy = el("strong");
-    this.conflict = el("div", { class: "mt-conflict", "data-testid": "conflict", hidden: true }, this.conflictBy, el("br"),
-      el("button", { type: "button", "data-testid": "keep-mine", onclick: () => this.tl.sync.resolve(this.tl.selected.key, "mine") }, "Keep mine"),
-      el("button", { type: "button", "data-testid": "take-theirs", onclick: () => this.tl.sync.resolve(this.tl.selected.key, "theirs") }, "Take theirs"), this.conflictInfo);
+    this.conflictTable = el("div");
+    this.conflict = el("div", { class: "mt-conflict", "data-testid": "conflict", hidden: true },
+      this.conflictBy, el("br"),
+      el("button", { type: "button", "data-testid": "keep-mine", onclick: resolve("mine") }, "Keep mine"),
+      el("button", { type: "button", "data-testid": "take-theirs", onclick: resolve("theirs") }, "Take theirs"),
+      this.conflictTable);
     this.historyList = el("ol", { class: "mt-history" });
     return [
-      el("h3", {}, "Interval"), this.conflict,
-      el("div", { class: "mt-grid" }, el("label", {}, "kind", this.inputs.kind), point("onset"), point("apex"), point("offset")),
-      el("label", { class: "mt-wide" }, "AUs", this.inputs.aus), this.auParse, this.auSuggest,
-      el("label", { class: "mt-wide" }, "emotion", this.inputs.emotion),
-      el("label", { class: "mt-wide" }, "notes", this.inputs.notes),
+      el("h3", {}, "Interval"),
+      this.conflict,
+      el("div", { class: "mt-grid" },
+        el("label", {}, "kind", field("kind", "select", { onchange: (e) => edit({ kind: e.target.value }) },
+          options(dataset.kinds))),
+        point("onset"), point("apex"), point("offset")),
+      el("label", { class: "mt-wide" }, "AUs", field("aus", "input", {
+        type: "text", placeholder: "e.g. 4+7+L10", autocomplete: "off",
+        oninput: () => this.showAUs(), onchange: (e) => edit({ aus: e.target.value.trim() }),
+      })),
+      this.auParse,
+      this.auSuggest,
+      el("label", { class: "mt-wide" }, "emotion",
+        field("emotion", "select", { onchange: (e) => edit({ emotion: e.target.value }) },
+          el("option", { value: "" }, "—"), options(dataset.emotions))),
+      el("label", { class: "mt-wide" }, "notes",
+        field("notes", "textarea", { rows: 2, onchange: (e) => edit({ notes: e.target.value }) })),
       this.status,
-      el("h4", {}, "History"), this.historyList,
+      el("h4", {}, "History"),
+      this.historyList,
     ];
   }
 
   refreshInterval(item) {
-    for (const field of FIELDS) {
-      const input = this.inputs[field];
+    for (const name of FIELDS) {
+      const input = this.inputs[name];
       if (!input || document.activeElement === input) continue;
-      const value = ["onset", "apex", "offset"].includes(field) ? this.frameNumber(item[field]) : item[field] ?? "";
+      const value = POINTS.includes(name) ? this.number(item[name]) : (item[name] ?? "");
       if (input.value !== value) input.value = value;
     }
     this.showAUs();
     const entry = this.tl.sync.get(item.key);
-    const error = entry.error?.body ? Object.entries(entry.error.body).map(([f, m]) => `${f}: ${[].concat(m).join(" ")}`).join("; ") : "";
-    this.status.textContent = `${STATUS_TEXT[item.status]}${item.version ? ` · version ${item.version}` : ""}${error ? ` — ${error}` : ""}`;
+    const version = item.version ? ` · version ${item.version}` : "";
+    const error = errorText(entry.error);
+    this.status.textContent = `${STATUS_TEXT[item.status]}${version}${error ? ` — ${error}` : ""}`;
     this.status.dataset.state = item.status;
-    this.showConflict(entry.conflict, entry.local);
-    if (entry.server && (this.history.key !== item.key || this.history.version !== entry.server.version)) {
-      this.history = { key: item.key, version: entry.server.version };
+    this.showConflict(entry);
+    const serverVersion = entry.server?.version;
+    if (entry.server && (this.history.key !== item.key || this.history.version !== serverVersion)) {
+      this.history = { key: item.key, version: serverVersion };
       this.loadHistory(entry.server.id, item.key);
     }
   }
@@ -122,33 +143,38 @@ export class Panel {
   showAUs() {
     const text = this.inputs.aus.value;
     const { tokens, errors } = parseAUs(text);
+    const label = (t) => `${t.side}${t.au}${t.intensity}${t.uncertain ? "?" : ""} ${t.name}`;
     this.auParse.replaceChildren(
-      ...tokens.map((t) => el("span", { class: "mt-chip", title: t.name }, `${t.side}${t.au}${t.intensity}${t.uncertain ? "?" : ""} ${t.name}`)),
+      ...tokens.map((t) => el("span", { class: "mt-chip", title: t.name }, label(t))),
       ...errors.map((e) => el("span", { class: "mt-chip mt-bad", title: "not an AU" }, e)),
     );
+    const complete = (n) => (e) => {
+      e.preventDefault(); // keep the focus in the AU field
+      this.inputs.aus.value = `${text.replace(/[^+,，/;\s]*$/, "")}${n}`;
+      this.showAUs();
+    };
     const focused = document.activeElement === this.inputs.aus;
-    this.auSuggest.replaceChildren(...(focused ? completeAU(text) : []).map(([n, name]) => el("button", {
-      type: "button", onmousedown: (e) => {
-        e.preventDefault();
-        const head = text.replace(/[^+,，/;\s]*$/, "");
-        this.inputs.aus.value = `${head}${n}`;
-        this.showAUs();
-      },
-    }, `AU${n} ${name}`)));
+    this.auSuggest.replaceChildren(...(focused ? completeAU(text) : []).map(([n, name]) =>
+      el("button", { type: "button", onmousedown: complete(n) }, `AU${n} ${name}`)));
   }
 
-  showConflict(conflict, mine) {
+  showConflict(entry) {
+    const { conflict, local: mine } = entry;
     this.conflict.hidden = !conflict;
     if (!conflict) return;
-    const first = this.tl.config.video.first_frame_number;
-    const fmt = (obj, f) => (obj === null ? "deleted" : ["onset", "apex", "offset"].includes(f) && obj[f] !== null ? obj[f] + first : obj[f] || "—");
+    const show = (obj, f) => {
+      if (obj === null) return "deleted";
+      if (POINTS.includes(f)) return this.number(obj[f]) || "—";
+      return obj[f] || "—";
+    };
     const theirs = pickFields(conflict.theirs);
-    const changed = this.tl.sync.myChanges(this.tl.sync.get(this.tl.selected.key));
-    const rows = FIELDS.filter((f) => !mine || !theirs || mine[f] !== theirs[f])
-      .map((f) => el("tr", {}, el("th", {}, f), el("td", {}, `${fmt(mine, f)}${f in changed ? " ✎" : ""}`), el("td", {}, String(fmt(theirs, f)))));
+    const changed = this.tl.sync.myChanges(entry);
+    const rows = FIELDS.filter((f) => !mine || !theirs || mine[f] !== theirs[f]).map((f) =>
+      el("tr", {}, el("th", {}, f), el("td", {}, `${show(mine, f)}${f in changed ? " ✎" : ""}`), el("td", {}, show(theirs, f))));
     const by = conflict.theirs ? `${conflict.theirs.updated_by} (version ${conflict.theirs.version})` : "someone (deleted it)";
     this.conflictBy.textContent = `Changed by ${by} while you edited. Keep mine re-sends only your changes (✎).`;
-    this.conflictInfo.replaceChildren(el("table", {}, el("tr", {}, el("th", {}), el("th", {}, "mine"), el("th", {}, "theirs")), rows));
+    const head = el("tr", {}, el("th", {}), el("th", {}, "mine"), el("th", {}, "theirs"));
+    this.conflictTable.replaceChildren(el("table", {}, head, rows));
   }
 
   async loadHistory(id, key) {
@@ -160,30 +186,31 @@ export class Panel {
       return;
     }
     if (this.history.key !== key) return;
-    const first = this.tl.config.video.first_frame_number;
-    const change = (r) => {
-      if (!r.before || !r.after) return "";
-      return FIELDS.filter((f) => r.before[f] !== r.after[f])
-        .map((f) => `${f} ${["onset", "apex", "offset"].includes(f) ? [r.before[f], r.after[f]].map((v) => (v === null ? "–" : v + first)).join("→") : `“${r.after[f] ?? ""}”`}`)
-        .join(", ");
+    const describe = (f, r) => {
+      if (POINTS.includes(f)) return `${f} ${this.number(r.before[f]) || "–"}→${this.number(r.after[f]) || "–"}`;
+      return `${f} “${r.after[f] ?? ""}”`;
     };
+    const changes = (r) => (r.before && r.after ? FIELDS.filter((f) => r.before[f] !== r.after[f]).map((f) => describe(f, r)) : []);
     this.historyList.replaceChildren(...revisions.slice().reverse().map((r) => el("li", {},
-      el("b", {}, r.action), ` ${r.by} · ${new Date(r.at).toLocaleString()} `, el("span", { class: "mt-muted" }, change(r)))));
+      el("b", {}, r.action), ` ${r.by} · ${new Date(r.at).toLocaleString()} `,
+      el("span", { class: "mt-muted" }, changes(r).join(", ")))));
   }
 
   predictionView(p) {
-    const first = this.tl.config.video.first_frame_number;
-    const num = (v) => (v === null || v === undefined ? "—" : v + first);
-    const adjusted = this.tl.predEdits.has(p.id);
+    const show = (v) => this.number(v) || "—";
+    const rows = [["kind", p.kind], ["onset", show(p.onset)], ["apex", show(p.apex)], ["offset", show(p.offset)],
+      ["emotion", p.emotion || "—"], ["status", p.status]];
+    const open = p.status === "pending" && this.tl.config.can_edit;
+    const button = (label, command) =>
+      el("button", { type: "button", disabled: !open, onclick: () => this.tl.command(command) }, label);
     return [
       el("h3", {}, `Prediction · ${p.run_name}`),
       el("p", { class: "mt-muted" }, `model ${p.model} · score ${Number(p.score).toFixed(2)}`),
-      el("div", { class: "mt-kv" }, ...[["kind", p.kind], ["onset", num(p.onset)], ["apex", num(p.apex)], ["offset", num(p.offset)],
-        ["emotion", p.emotion || "—"], ["status", p.status]].map(([k, v]) => [el("span", {}, k), el("b", { "data-field": k }, String(v))])),
-      adjusted ? el("p", { class: "mt-muted" }, "Adjusted here (i / a / o / k or drag); Accept sends the adjusted values.") : null,
-      el("div", { class: "mt-actions" },
-        el("button", { type: "button", disabled: p.status !== "pending" || !this.tl.config.can_edit, onclick: () => this.tl.command("accept") }, "Accept (y)"),
-        el("button", { type: "button", disabled: p.status !== "pending" || !this.tl.config.can_edit, onclick: () => this.tl.command("reject") }, "Reject (x)")),
-    ];
+      el("div", { class: "mt-kv" }, rows.map(([k, v]) => [el("span", {}, k), el("b", { "data-field": k }, String(v))])),
+      this.tl.predEdits.has(p.id)
+        ? el("p", { class: "mt-muted" }, "Adjusted here (i / a / o / k or drag); Accept sends the adjusted values.")
+        : [],
+      el("div", { class: "mt-actions" }, button("Accept (y)", "accept"), button("Reject (x)", "reject")),
+    ].flat();
   }
 }

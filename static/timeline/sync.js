@@ -10,7 +10,8 @@ export const FIELDS = ["kind", "onset", "apex", "offset", "aus", "emotion", "not
 const RETRY_MS = 2000;
 
 export function pickFields(obj) {
-  return obj ? Object.fromEntries(FIELDS.map((f) => [f, obj[f] ?? (["apex", "offset"].includes(f) ? null : "")])) : null;
+  if (!obj) return null;
+  return Object.fromEntries(FIELDS.map((f) => [f, obj[f] ?? (["apex", "offset"].includes(f) ? null : "")]));
 }
 
 function diff(local, server) {
@@ -71,7 +72,8 @@ export class IntervalSync {
     const out = [];
     for (const e of this.entries.values()) {
       const fields = e.local || (e.conflict && e.conflict.theirs ? pickFields(e.conflict.theirs) : null);
-      if (fields) out.push({ key: e.key, id: e.server?.id ?? null, ...fields, status: this.status(e), version: e.server?.version ?? 0 });
+      if (!fields) continue;
+      out.push({ key: e.key, id: e.server?.id ?? null, ...fields, status: this.status(e), version: e.server?.version ?? 0 });
     }
     return out.sort((a, b) => a.onset - b.onset);
   }
@@ -159,7 +161,8 @@ export class IntervalSync {
     const mine = this.myChanges(entry);
     entry.conflict = null;
     entry.server = theirs;
-    entry.local = choice === "mine" ? (theirs && entry.local ? { ...pickFields(theirs), ...mine } : entry.local) : pickFields(theirs);
+    if (choice !== "mine") entry.local = pickFields(theirs);
+    else if (theirs && entry.local) entry.local = { ...pickFields(theirs), ...mine };
     this.persist();
     this.sync(key);
     this.onChange();

@@ -59,18 +59,25 @@ export class Timeline {
     root.innerHTML = HTML;
     root.classList.add("mt-root");
     const $ = (s) => root.querySelector(s);
-    this.els = { counter: $(".mt-counter"), speed: $(".mt-speed"), kind: $(".mt-kind"), flash: $(".mt-flash"), save: $(".mt-save"), help: $(".mt-help"), goto: $(".mt-goto") };
+    this.els = Object.fromEntries(["counter", "speed", "kind", "flash", "save", "help", "goto"].map((n) => [n, $(`.mt-${n}`)]));
     const { video, frames } = config;
     this.frames = new FrameCache({
       chunkUrl: frames.chunk_url, chunkSize: frames.chunk_size, frameCount: video.frame_count,
       width: video.width, height: video.height, onDecoded: (f) => this.viewer.decoded(f),
       onError: (message) => this.flash(message),
     });
-    this.viewer = new Viewer({ root, canvas: $(".mt-frame"), frames: this.frames, frameCount: video.frame_count, fps: video.fps, onFrame: (c) => this.onFrame(c) });
+    this.viewer = new Viewer({
+      root, canvas: $(".mt-frame"), frames: this.frames, frameCount: video.frame_count, fps: video.fps,
+      onFrame: (c) => this.onFrame(c),
+    });
     this.sync = new IntervalSync({ api: this.api, config, onChange: () => this.changed() });
     this.track = new Track({ tl: this, overview: $(".mt-overview"), canvas: $(".mt-track") });
     this.panel = new Panel({ tl: this, node: $(".mt-panel") });
-    this.els.help.append(...KEY_HELP.map(([k, d]) => Object.assign(document.createElement("div"), { innerHTML: `<kbd>${k}</kbd><span>${d}</span>` })));
+    for (const [keys, what] of KEY_HELP) {
+      const row = document.createElement("div");
+      row.append(Object.assign(document.createElement("kbd"), { textContent: keys }), Object.assign(document.createElement("span"), { textContent: what }));
+      this.els.help.append(row);
+    }
     $(".mt-helpbtn").addEventListener("click", () => this.command("help"));
     this.els.goto.addEventListener("submit", (e) => this.gotoSubmit(e));
     this.els.goto.addEventListener("focusout", () => (this.els.goto.hidden = true));
@@ -137,7 +144,9 @@ export class Timeline {
 
   runs() {
     const runs = new Map();
-    for (const p of this.predictions) if (!runs.has(p.run)) runs.set(p.run, { id: p.run, name: p.run_name || `run ${p.run}` });
+    for (const p of this.predictions) {
+      if (!runs.has(p.run)) runs.set(p.run, { id: p.run, name: p.run_name || `run ${p.run}` });
+    }
     return [...runs.values()];
   }
 
@@ -185,7 +194,9 @@ export class Timeline {
     }
     const { video } = this.config;
     const loading = this.viewer.painted !== cursor ? " · loading" : "";
-    this.els.counter.textContent = `frame ${cursor} · #${cursor + video.first_frame_number} · ${formatTime(cursor / video.fps)} / ${video.frame_count} frames${loading}`;
+    const number = cursor + video.first_frame_number;
+    this.els.counter.textContent =
+      `frame ${cursor} · #${number} · ${formatTime(cursor / video.fps)} / ${video.frame_count} frames${loading}`;
     this.els.speed.textContent = `${this.viewer.playing ? "▶" : "❚❚"} ${speedLabel(this.viewer.speed)}`;
     this.els.kind.textContent = `new: ${this.newKind}`;
   }
@@ -268,7 +279,9 @@ export class Timeline {
         return this.select(null);
       case "cancel":
         if (!this.els.help.hidden) return (this.els.help.hidden = true);
-        if (sel?.type === "interval" && ["invalid", "offline", "conflict"].includes(sel.item.status)) return this.sync.revert(sel.item.key);
+        if (sel?.type === "interval" && ["invalid", "offline", "conflict"].includes(sel.item.status)) {
+          return this.sync.revert(sel.item.key);
+        }
         if (sel?.type === "prediction" && this.predEdits.delete(sel.item.id)) return this.changed();
         return this.select(null);
       case "delete":
@@ -327,7 +340,8 @@ export class Timeline {
     if (sel.item.status !== "pending") return this.flash(`this prediction is already ${sel.item.status}`);
     const overrides = this.predEdits.get(sel.item.id);
     try {
-      const interval = await this.api.request("POST", this.url("prediction_accept_url", { id: sel.item.id }), overrides);
+      const url = this.url("prediction_accept_url", { id: sel.item.id });
+      const interval = await this.api.request("POST", url, overrides);
       this.predictions = this.predictions.map((p) => (p.id === sel.item.id ? { ...p, status: "accepted" } : p));
       this.predEdits.delete(sel.item.id);
       const key = this.sync.adopt(interval);
@@ -365,10 +379,16 @@ export class Timeline {
       get intervals() { return structuredClone(tl.intervalList()); },
       get pendingCount() { return tl.sync.pendingCount(); },
       get view() { return { start: tl.track.start, framesPerPixel: tl.track.fpp }; },
-      get layout() { return { labelWidth: LABEL_W, lanes: tl.track.lanes().lanes.map(({ type, label, y, h }) => ({ type, label, y, h })) }; },
+      get layout() {
+        const lanes = tl.track.lanes().lanes.map(({ type, label, y, h }) => ({ type, label, y, h }));
+        return { labelWidth: LABEL_W, lanes };
+      },
       get cache() { return { ...tl.frames.sizes(), ...tl.frames.stats }; },
       get timings() {
-        return { firstPaintMs: v.firstPaintAt, dataReadyMs: tl.dataReadyAt ?? null, stepWarmMs: [...v.latencies.warm], stepColdMs: [...v.latencies.cold] };
+        return {
+          firstPaintMs: v.firstPaintAt, dataReadyMs: tl.dataReadyAt ?? null,
+          stepWarmMs: [...v.latencies.warm], stepColdMs: [...v.latencies.cold],
+        };
       },
       speeds: SPEEDS,
     });
@@ -392,7 +412,9 @@ export function checkConfig(config, url) {
     }
   }
   const { frame_count: n, fps } = config.video;
-  if (!(Number.isInteger(n) && n > 0)) throw new Error(`timeline: ${url} video.frame_count must be a positive integer, got ${n}`);
+  if (!(Number.isInteger(n) && n > 0)) {
+    throw new Error(`timeline: ${url} video.frame_count must be a positive integer, got ${n}`);
+  }
   if (!(fps > 0)) throw new Error(`timeline: ${url} video.fps must be positive, got ${fps}`);
   if (!(config.frames.chunk_size > 0)) throw new Error(`timeline: ${url} frames.chunk_size must be positive`);
   return config;

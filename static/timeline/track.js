@@ -9,6 +9,7 @@ const RULER_H = 20;
 const LANE_H = 20;
 const MOTION_H = 22;
 const HANDLE_PX = 6;
+const STATE_COLORS = { conflict: "#ff3b30", invalid: "#ff9f0a", offline: "#ffd60a", saving: "#ffd60a", accepted: "#3ecf8e" };
 const MIN_FPP = 1 / 24; // most zoomed in: 24 px per frame
 
 function color(kind) {
@@ -58,7 +59,8 @@ export class Track {
     const motion = this.tl.motion;
     for (const [i, region] of (motion?.regions || []).entries()) {
       if (!motion.values[region]) continue;
-      lanes.push({ type: "motion", region, color: REGION_COLORS[i % REGION_COLORS.length], label: region, y, h: MOTION_H });
+      const tint = REGION_COLORS[i % REGION_COLORS.length];
+      lanes.push({ type: "motion", region, color: tint, label: region, y, h: MOTION_H });
       y += MOTION_H;
     }
     return { lanes, height: y + 4 };
@@ -194,8 +196,8 @@ export class Track {
         ctx.fillStyle = "#fff";
         ctx.fillRect(this.x(shown.apex + 0.5) - 1, y, 2, h);
       }
-      const state = isPrediction ? item.status : item.status;
-      const outline = { conflict: "#ff3b30", invalid: "#ff9f0a", offline: "#ffd60a", saving: "#ffd60a", accepted: "#3ecf8e" }[state];
+      const state = item.status;
+      const outline = STATE_COLORS[state];
       if (outline || selected) {
         ctx.strokeStyle = selected ? "#ffffff" : outline;
         ctx.lineWidth = selected ? 2 : 1.5;
@@ -381,7 +383,8 @@ export class Track {
       const { item, field } = this.drag;
       let value = field === "apex" ? Math.floor(f) : field === "onset" ? Math.round(f) : Math.round(f) - 1;
       const lo = field === "onset" ? 0 : field === "apex" ? item.onset : (item.apex ?? item.onset);
-      const hi = field === "offset" ? this.frameCount - 1 : field === "apex" ? (item.offset ?? this.frameCount - 1) : (item.apex ?? item.offset ?? this.frameCount - 1);
+      const last = this.frameCount - 1;
+      const hi = field === "offset" ? last : field === "apex" ? (item.offset ?? last) : (item.apex ?? item.offset ?? last);
       value = Math.max(lo, Math.min(hi, value));
       if (value !== this.drag.value) {
         this.drag.value = value;

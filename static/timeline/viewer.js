@@ -41,9 +41,10 @@ export class Viewer {
   seek(frame, inputTime = null) {
     const target = Math.max(0, Math.min(this.frameCount - 1, Math.round(frame)));
     if (this.playing) this.pause();
+    const direction = target < this.cursor ? -1 : 1;
     this.cursor = target;
     if (inputTime !== null) this.pendingInput = { frame: target, t: inputTime, cold: !this.frames.get(target) };
-    this.prefetch(1);
+    this.prefetch(direction);
     this.request();
   }
 
