@@ -102,7 +102,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="1 is fastest for these tiny convolutions")
     ap.add_argument("--cache", default="/tmp/mcwes_bench_cache")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

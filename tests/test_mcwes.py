@@ -285,12 +285,19 @@ def test_frame_supervision_and_user_features_modes(corpus):
 def test_resume_continues_exactly(corpus, tmp_path):
     path = tmp_path / "epoch.pt"
     full = train(corpus, tiny_config(epochs=4), seed=3, device="cpu")
-    train(corpus, tiny_config(epochs=2), seed=3, device="cpu", checkpoint_path=path)
-    # the interrupted run's checkpoint says epoch 2; resuming runs epochs 3 and 4 only
-    ck = load_checkpoint(path)
-    assert ck.epoch == 2 and ck.optimizer is not None
-    ck.config.epochs = 4
-    save_checkpoint(ck, path)
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_two(epoch: int, losses: dict) -> None:
+        if epoch == 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        train(
+            corpus, tiny_config(epochs=4), seed=3, device="cpu", checkpoint_path=path, progress=stop_after_two
+        )
+    assert load_checkpoint(path).epoch == 2
     seen = []
     resumed = train(
         corpus,
@@ -303,6 +310,8 @@ def test_resume_continues_exactly(corpus, tmp_path):
     )
     assert seen == [3, 4]
     assert all(torch.allclose(resumed.state[k], full.state[k]) for k in full.state)
+    with pytest.raises(ValueError, match="different config"):
+        train(corpus, tiny_config(epochs=4, lr=0.1), seed=3, device="cpu", checkpoint_path=path, resume=True)
 
 
 # ---------------------------------------------------------------- checkpoints and bad input
