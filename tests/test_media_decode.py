@@ -12,12 +12,17 @@ import pytest
 
 from inference.media import decode
 from inference.media.decode import MediaError, frame_number, iter_frames, probe
-from inference.synth import make_spec, render_frames, write_image_folder, write_video
+from inference.synth import SynthSpec, render_frames, write_image_folder, write_video
+
+
+def _plain(seed: int, width: int, height: int, grayscale: bool = False) -> SynthSpec:
+    """One second of the generated face at 30 fps with head sway and noise, no events."""
+    return SynthSpec(seed, 30.0, 30, width, height, grayscale, events=[], head_motion=1.0, noise=1.0)
 
 
 @pytest.fixture(scope="module")
 def spec():
-    return make_spec(11, seconds=1.0, width=160, height=120, n_me=0, n_mae=0, n_blinks=0)
+    return _plain(11, 160, 120)
 
 
 BITS = 8
@@ -98,7 +103,7 @@ def test_a_part_starting_mid_stream_matches_decoding_from_frame_zero(tmp_path, r
 
 
 def test_grayscale_source_stays_grayscale(tmp_path):
-    spec = make_spec(3, seconds=1.0, width=96, height=64, grayscale=True, n_me=0, n_mae=0, n_blinks=0)
+    spec = _plain(3, 96, 64, grayscale=True)
     info = probe(write_video(spec, tmp_path / "g.mkv", "ffv1"))
     assert info.grayscale
     frames = [f for _, f in iter_frames(info)]
@@ -169,7 +174,7 @@ def test_image_folder_sorts_numerically_keeps_first_number_and_reports_gaps(tmp_
 
 
 def test_grayscale_jpeg_folder(tmp_path):
-    spec = make_spec(5, seconds=1.0, width=64, height=48, grayscale=True, n_me=0, n_mae=0, n_blinks=0)
+    spec = _plain(5, 64, 48, grayscale=True)
     write_image_folder(spec, tmp_path, "006_{n:05d}.jpg", first_number=5562)
     info = probe(tmp_path)
     assert info.grayscale and info.first_frame_number == 5562 and info.gaps == []

@@ -21,7 +21,12 @@ from inference.media.framestore import (
     write_atomic,
     write_overview,
 )
-from inference.synth import make_spec, write_video
+from inference.synth import SynthSpec, write_video
+
+
+def _plain(seed: int, width: int, height: int, grayscale: bool = False) -> SynthSpec:
+    """One second of the generated face at 30 fps with head sway and noise, no events."""
+    return SynthSpec(seed, 30.0, 30, width, height, grayscale, events=[], head_motion=1.0, noise=1.0)
 
 
 def test_chunk_layout_is_little_endian_count_lengths_then_jpegs():
@@ -138,7 +143,7 @@ def test_reader_returns_frame_k_within_jpeg_tolerance(tmp_path, gray):
 
 
 def test_store_of_a_real_video_resized_for_display(tmp_path):
-    spec = make_spec(2, seconds=1.0, width=1280, height=720, n_me=0, n_mae=0, n_blinks=0)
+    spec = _plain(2, 1280, 720)
     info = probe(write_video(spec, tmp_path / "v.mp4"))
     size = display_size(info.width, info.height, 640)
     writer = ChunkWriter(tmp_path / "chunks", size=size)

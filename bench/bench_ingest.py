@@ -1,0 +1,116 @@
+"""Ingest throughput next to raw decode speed, measured in the same run, plus peak memory.
+
+Videos (generated with inference.synth, cached in --workdir so a rerun skips rendering):
+  - 60 s of 640x480 at 30 fps, H.264 (1,800 frames)
+  - 1,000 frames of 2040x1088 (SAMM size) at 200 fps, H.264
+Each measurement runs in a fresh interpreter so its peak memory (VmHWM) is its own; for the
+2-process ingest the largest child's peak (ru_maxrss of children) is reported too. Ingest runs with DIS medium (the default)
+and, for the 2-process case, DIS fast (the speed option). "x decode" = time / raw decode time.
+
+    .venv/bin/python bench/bench_ingest.py [--workdir DIR] [--seconds 60] [--samm-frames 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def make_video(path: Path, seconds: float, width: int, height: int, fps: float) -> Path:
+    from inference.synth import SynthSpec, make_spec, write_video
+
+    if not path.exists():
+        if seconds >= 5:
+            events = {"n_me": int(seconds // 5), "n_mae": int(seconds // 20), "n_blinks": int(seconds // 5)}
+            spec = make_spec(1, fps=fps, seconds=seconds, width=width, height=height, **events)
+        else:  # too short for make_spec's event spacing: head sway and noise only
+            spec = SynthSpec(
+                1, fps, round(seconds * fps), width, height, False, [], head_motion=1.0, noise=1.0
+            )
+        write_video(spec, path.with_suffix(".tmp.mp4"))
+        path.with_suffix(".tmp.mp4").rename(path)
+    return path
+
+
+def measure(task: str, video: Path, out: Path, workers: int, preset: str) -> dict:
+    """Run one task in this (fresh) interpreter and return its figures."""
+    from inference.media.decode import iter_frames, probe
+    from inference.media.pipeline import Settings, ingest
+
+    start = time.perf_counter()
+    if task == "decode":
+        frames = sum(1 for _ in iter_frames(probe(video), threads=1))
+    else:
+        frames = ingest(video, out, workers=workers, settings=Settings(preset=preset)).frame_count
+    seconds = time.perf_counter() - start
+    return {
+        "frames": frames,
+        "seconds": seconds,
+        "fps": frames / seconds,
+        "rss_mb": _peak_rss_mb(),
+        "children_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. Not ru_maxrss: on Linux it carries the parent's peak across fork+exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_child(task: str, video: Path, out: Path, workers: int = 1, preset: str = "medium") -> dict:
+    command = [sys.executable, __file__, "--child", task, str(video), str(out), str(workers), preset]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "mestudio-bench-ingest")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--samm-frames", type=int, default=1000)
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    videos = {
+        "640x480 H.264 30 fps": make_video(
+            args.workdir / f"vga_{args.seconds:g}s.mp4", args.seconds, 640, 480, 30.0
+        ),
+        "2040x1088 H.264 200 fps": make_video(
+            args.workdir / f"samm_{args.samm_frames}.mp4", args.samm_frames / 200.0, 2040, 1088, 200.0
+        ),
+    }
+    print(
+        f"{'video':26} {'task':21} {'frames':>6} {'s':>7} {'fps':>7} {'x decode':>8} {'RSS MB':>7} {'child MB':>8}"
+    )
+    for name, video in videos.items():
+        decode = run_child("decode", video, args.workdir / "unused")
+        rows = [("decode 1 proc", decode)]
+        for workers, preset in ((1, "medium"), (2, "medium"), (2, "fast")):
+            out = args.workdir / f"out_{video.stem}_{workers}_{preset}"
+            subprocess.run(["rm", "-rf", str(out)], check=True)
+            rows.append((f"ingest {workers}p DIS {preset}", run_child("ingest", video, out, workers, preset)))
+        for task, r in rows:
+            ratio = r["seconds"] / decode["seconds"]
+            print(
+                f"{name:26} {task:21} {r['frames']:>6} {r['seconds']:>7.1f} {r['fps']:>7.1f} {ratio:>8.2f} "
+                f"{r['rss_mb']:>7.0f} {r['children_rss_mb']:>8.0f}"
+            )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        task, video, out, workers, preset = sys.argv[2:7]
+        print(json.dumps(measure(task, Path(video), Path(out), int(workers), preset)))
+    else:
+        main()
