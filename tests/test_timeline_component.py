@@ -98,6 +98,16 @@ def test_step_keys_paint_the_exact_frame(browser, harness) -> None:
     page.keyboard.press("Enter")
     wait_frame(page, 100)
     assert "#101" in page.locator("[data-testid=counter]").inner_text()
+    page.mouse.click(*lane_point(page, "other", 300.5))  # click on the track seeks
+    wait_frame(page, 300)
+    box = page.locator("[data-testid=overview]").bounding_box()
+    left = box["x"] + state(page, "layout")["labelWidth"]
+    page.mouse.move(left + 1, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(left + (box["x"] + box["width"] - left) * 0.75, box["y"] + 20, steps=8)  # scrub
+    page.mouse.up()
+    assert abs(state(page, "frame") - 0.75 * FRAMES) <= 2
+    wait_frame(page, state(page, "frame"))
     assert page.errors == []
 
 
@@ -162,6 +172,8 @@ def test_drag_offset_handle_snaps_to_frames(browser, harness) -> None:
         page, "window.mestudioTimeline.pendingCount === 0 && window.mestudioTimeline.selected.version === 2"
     )
     assert h.store.all()[0]["offset"] == 35
+    page.locator(".mt-history li", has_text="offset 31→36").wait_for()  # dataset numbering
+    assert page.locator(".mt-history li").first.inner_text().startswith("update")  # newest first
 
 
 def test_undo_and_redo_are_saved(browser, harness) -> None:
