@@ -10,7 +10,7 @@ from .. import access
 from ..access import CAN_EDIT
 from ..exporting import LABELS, USER_OPTIONS, ExportError, Selection, check_request, download_path
 from ..jobs import start_job
-from ..models import Dataset, IntervalKind, Job
+from ..models import Dataset, ExportRecord, IntervalKind, Job
 from ..models.review import ReviewState
 from . import HtmxHttpRequest
 
@@ -54,16 +54,32 @@ class ExportForm(forms.Form):
         return data
 
 
+def _describe(record: ExportRecord) -> None:
+    """What the table shows; interval exports count intervals, split exports (CLI) samples."""
+    counts, params = record.counts, record.params
+    record.written = counts.get("intervals_written", counts.get("samples"))
+    record.skipped = counts.get("skipped", 0)
+    record.sentinels = counts.get("sentinels", 0)
+    scope = [f"run {params['run']}" if params.get("run") else "human"]
+    scope += [params["state"]] if params.get("state") else []
+    scope += [",".join(params["kinds"])] if params.get("kinds") else []
+    scope += [params["scheme"]] if params.get("scheme") else []
+    record.scope = " · ".join(scope)
+
+
 def _panel(
     request: HtmxHttpRequest, dataset: Dataset, form: ExportForm | None = None, started: Job | None = None
 ):
     role = access.role_in(request.user, dataset.pk)
     jobs = list(dataset.jobs.filter(kind="export")[:5])
+    records = list(dataset.exports.select_related("created_by")[:RECENT])
+    for record in records:
+        _describe(record)
     context = {
         "dataset": dataset,
         "can_export": role in CAN_EDIT,
         "form": form or ExportForm(dataset),
-        "records": dataset.exports.select_related("created_by")[:RECENT],
+        "records": records,
         "jobs": jobs,
         "polling": any(job.is_active for job in jobs),
         "started": started,
