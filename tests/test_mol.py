@@ -208,6 +208,13 @@ def test_given_flow_is_chained_over_the_stride() -> None:
     np.testing.assert_allclose(targets[:, 1], 0.0, atol=1e-5)
 
 
+@pytest.mark.skipif(hasattr(cv2, "optflow"), reason="opencv-contrib present: TV-L1 is available")
+def test_tvl1_without_contrib_says_so() -> None:
+    frames, _ = make_clip(0, 9, 0)
+    with pytest.raises(RuntimeError, match="opencv-contrib"):
+        train([MOLSample(frames, 0, "a")], MOLConfig(flow_method="tvl1"), steps=1)
+
+
 def test_bad_input_names_the_sample() -> None:
     frames, _ = make_clip(0, 9, 0)
     with pytest.raises(ValueError, match=r"sample 1.*uint8"):

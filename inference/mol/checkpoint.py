@@ -61,6 +61,8 @@ class Checkpoint:
         missing = [k for k in STATS if k not in data.get("stats", {})]
         if missing:
             raise CheckpointError(f"MOL checkpoint lacks normalisation statistics {missing}")
+        if not isinstance(data.get("state"), dict):
+            raise CheckpointError("MOL checkpoint has no weights ('state')")
         ckpt = cls(config, data["state"], {k: float(data["stats"][k]) for k in STATS}, data.get("info", {}))
         ckpt.build(with_aux="flow.predict.0.weight" in ckpt.state)
         return ckpt
