@@ -10,6 +10,7 @@ import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
+from bench.timeline_harness.frames import FrameSource  # noqa: E402
 from bench.timeline_harness.server import Harness, start_server  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,9 +40,16 @@ def browser() -> Iterator:
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def frame_source() -> FrameSource:
+    """Shared by all tests: its chunks are rendered once (it keeps no annotation state)."""
+    return FrameSource(FRAMES, 160, 120)
+
+
 @pytest.fixture
-def harness() -> Iterator[tuple[Harness, str]]:
+def harness(frame_source: FrameSource) -> Iterator[tuple[Harness, str]]:
     h = Harness(frame_count=FRAMES, fps=30, width=160, height=120)
+    h.frames = frame_source
     server = start_server(h)
     yield h, f"http://127.0.0.1:{server.server_port}/"
     server.shutdown()
