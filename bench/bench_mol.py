@@ -106,7 +106,16 @@ def run_loso(args: argparse.Namespace) -> None:
     )
     config = MOLConfig(flow_width=args.flow_width, lr=args.lr, batch_size=args.batch)
     start = time.perf_counter()
-    result = loso(samples, config, seed=0, steps=args.steps)
+
+    def progress(subject: str, step: int, steps: int, loss: dict[str, float]) -> None:
+        if step % args.log_every == 0 or step == steps:
+            print(
+                f"    fold {subject} step {step}/{steps}: ce {loss['ce']:.3f} flow {loss['flow']:.3f} "
+                f"({time.perf_counter() - start:.0f} s)",
+                flush=True,
+            )
+
+    result = loso(samples, config, seed=0, steps=args.steps, progress=progress)
     seconds = time.perf_counter() - start
     print(
         f"LOSO ({args.steps} steps x batch {args.batch} per fold, flow_width {args.flow_width}, lr {args.lr}, "
@@ -141,6 +150,7 @@ def main() -> None:
     parser.add_argument("--flow-width", type=float, default=0.125)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--log-every", type=int, default=10)
     parser.add_argument("--skip-loso", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()

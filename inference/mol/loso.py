@@ -16,7 +16,7 @@ import torch
 from inference.metrics.recognition import evaluate_recognition
 
 from .config import MOLConfig
-from .data import MOLSample, as_sample, label_index
+from .data import MOLSample, as_sample, check_sample, label_index
 from .train import predict_batch, train
 
 FoldProgress = Callable[[str, int, int, dict[str, float]], None]
@@ -66,6 +66,8 @@ def loso(
 ) -> LosoResult:
     """Leave-one-subject-out over every subject in ``samples``; same seed and steps in every fold."""
     samples = [as_sample(s, f"sample {i}") for i, s in enumerate(samples)]
+    for i, s in enumerate(samples):  # fail before the first fold trains, not in the last one
+        check_sample(s, config, f"sample {i}" + (f" ({s.video})" if s.video else ""))
     subjects = sorted({s.subject for s in samples})
     if len(subjects) < 2:
         raise ValueError(f"LOSO needs at least 2 subjects, got {subjects}")
@@ -78,10 +80,7 @@ def loso(
         probs = predict_batch(ckpt, [s.frames for s in test_set], device=device)
         correct = 0
         for s, p in zip(test_set, probs, strict=True):
-            truth, pred = (
-                label_index(s.label, config, f"subject {subject} video {s.video!r}"),
-                int(p.argmax()),
-            )
+            truth, pred = label_index(s.label, config, s.video), int(p.argmax())
             truths.append(config.class_names[truth])
             decisions.append(config.class_names[pred])
             correct += truth == pred
