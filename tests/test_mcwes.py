@@ -18,8 +18,9 @@ from inference.mcwes import (
     weak_labels_from_intervals,
     windows_from_intervals,
 )
-from inference.mcwes.data import canonical_index, snippet_frames, snippet_inputs, snippet_targets
+from inference.mcwes.data import canonical_index, snippet_frames, snippet_inputs
 from inference.mcwes.decode import decode, soft_nms
+from inference.mcwes.labels import snippet_targets
 from inference.mcwes.losses import (
     distribution_consistency,
     duration_consistency,

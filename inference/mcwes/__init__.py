@@ -48,7 +48,8 @@ weak_labels_from_intervals, windows_from_intervals, split_windows.
 
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .config import CLASSES, MCWESConfig
-from .data import VideoInput, split_windows, weak_labels_from_intervals, windows_from_intervals
+from .data import VideoInput
+from .labels import split_windows, weak_labels_from_intervals, windows_from_intervals
 from .train import pick_device, predict, train
 
 __all__ = [

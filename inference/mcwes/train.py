@@ -17,18 +17,9 @@ import torch
 
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .config import CLASSES, MCWESConfig
-from .data import (
-    SnippetInputs,
-    VideoInput,
-    snippet_centres,
-    snippet_frames,
-    snippet_inputs,
-    snippet_targets,
-    split_windows,
-    validate,
-    video_labels,
-)
+from .data import SnippetInputs, VideoInput, snippet_centres, snippet_frames, snippet_inputs, validate
 from .decode import decode
+from .labels import snippet_targets, split_windows, video_labels
 from .losses import (
     class_prototypes,
     distribution_consistency,
