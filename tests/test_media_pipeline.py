@@ -140,13 +140,19 @@ def test_resume_after_a_kill_gives_identical_output(runs):
     _, video, root, _, _, _ = runs
     killed = root / "killed"
     shutil.copytree(root / "two", killed)
-    for name in ("done/frames", "done/finalize", "result.json", "parts/part1.npz", "chunks/000004.mfc"):
+    for name in (
+        "done/frames",
+        "done/finalize",
+        "result.json",
+        "parts/part_00000032_00000072.npz",
+        "chunks/000004.mfc",
+    ):
         (killed / name).unlink()
     (killed / "chunks" / ".000004.mfc.123.tmp").write_bytes(b"\x10\x00\x00\x00torn")
-    part0 = (killed / "parts" / "part0.npz").stat().st_mtime_ns
+    part0 = (killed / "parts" / "part_00000000_00000032.npz").stat().st_mtime_ns
     result = ingest(video, killed, workers=2, settings=SETTINGS)
     assert result.frame_count == 72
-    assert (killed / "parts" / "part0.npz").stat().st_mtime_ns == part0  # finished part not redone
+    assert (killed / "parts" / "part_00000000_00000032.npz").stat().st_mtime_ns == part0  # not redone
     for folder in ("chunks", "crops"):
         for chunk in sorted((root / "two" / folder).iterdir()):
             assert (killed / folder / chunk.name).read_bytes() == chunk.read_bytes(), chunk
@@ -190,6 +196,17 @@ def test_no_face_scene_fails_clearly(tmp_path):
     spec = _spec(frame_count=70, events=[], scene="rocket")
     with pytest.raises(MediaError, match=r"no face found in the first 60 frames of rocket.mp4"):
         ingest(write_video(spec, tmp_path / "rocket.mp4"), tmp_path / "out", workers=2, settings=SETTINGS)
+
+
+def test_another_split_after_a_kill_does_not_mix_parts(runs):
+    """Killed with 1 process, resumed with 2: the single part's result is not mistaken for part 1."""
+    _, video, root, one, _, _ = runs
+    mixed = root / "mixed"
+    shutil.copytree(root / "one", mixed)
+    for name in ("done/frames", "done/finalize", "result.json"):
+        (mixed / name).unlink()
+    result = ingest(video, mixed, workers=2, settings=SETTINGS)
+    assert result.frame_count == one.frame_count and len(load_motion(mixed)[1]) == 72
 
 
 def test_a_different_source_replaces_old_outputs(tmp_path):

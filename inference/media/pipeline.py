@@ -4,12 +4,12 @@ Output folder:
     probe.json                 the source as probed (a different source wipes the folder's outputs)
     chunks/NNNNNN.mfc          display frames, JPEG (framestore.py format)
     crops/NNNNNN.mfc           aligned grayscale face crops, same format
-    parts/partI.npz            per-part face track and motion (atomic; a finished part is skipped)
+    parts/part_START_STOP.npz  per-part face track and motion (atomic; a finished part is skipped)
     track.npz, motion.npz      the merged face track and motion signals
     overview.jpg               thumbnail strip; manifest.json; result.json
     done/probe, done/frames, done/finalize   stage markers
 
-Parallel parts run in child interpreters (`python -m inference.media.pipeline OUT I`), not
+Parallel parts run in child interpreters (`python -m inference.media.pipeline OUT NAME`), not
 multiprocessing, because a Celery prefork worker is daemonic and may not fork pool children.
 Part boundaries are multiples of the chunk size, so every chunk has exactly one writer.
 """
@@ -149,7 +149,7 @@ def ingest(
 
     t0 = time.perf_counter()
     report("finalize", 95.0)
-    result = _finalize(out, info, settings, len(parts))
+    result = _finalize(out, info, settings, parts)
     timings["finalize"] = time.perf_counter() - t0
     result.timings = timings
     write_atomic(out / "result.json", json.dumps(asdict(result)).encode())
@@ -174,8 +174,13 @@ def _load_result(out: Path) -> IngestResult:
     return IngestResult(**data)
 
 
-def _part_file(out: Path, i: int, suffix: str) -> Path:
-    return out / "parts" / f"part{i}.{suffix}"
+def _part_name(start: int, stop: int) -> str:
+    """Parts are named by their frame range, so a run with another split never reuses them."""
+    return f"part_{start:08d}_{stop:08d}"
+
+
+def _part_file(out: Path, name: str, suffix: str) -> Path:
+    return out / "parts" / f"{name}.{suffix}"
 
 
 def _run_parts(
@@ -186,8 +191,9 @@ def _run_parts(
     report: Callable[[int], None],
 ) -> None:
     (out / "parts").mkdir(exist_ok=True)
-    todo = [i for i in range(len(parts)) if not _part_file(out, i, "npz").exists()]
-    for i, (start, stop) in enumerate(parts):
+    names = [_part_name(start, stop) for start, stop in parts]
+    todo = [name for name in names if not _part_file(out, name, "npz").exists()]
+    for name, (start, stop) in zip(names, parts, strict=True):
         spec = {
             "info": asdict(info),
             "settings": asdict(settings),
@@ -195,32 +201,32 @@ def _run_parts(
             "stop": stop,
             "parallel": len(todo) > 1,
         }
-        write_atomic(_part_file(out, i, "json"), json.dumps(spec).encode())
-        _part_file(out, i, "error").unlink(missing_ok=True)
+        write_atomic(_part_file(out, name, "json"), json.dumps(spec).encode())
+        _part_file(out, name, "error").unlink(missing_ok=True)
 
     def frames_done() -> int:
         total = 0
-        for i, (start, stop) in enumerate(parts):
-            if i not in todo:
+        for name, (start, stop) in zip(names, parts, strict=True):
+            if name not in todo:
                 total += stop - start
-            elif (file := _part_file(out, i, "progress")).exists():
+            elif (file := _part_file(out, name, "progress")).exists():
                 total += int(file.read_text() or 0)
         return total
 
     if len(todo) <= 1:
-        for i in todo:
-            process_part(out, i, on_progress=lambda n: report(frames_done()))
+        for name in todo:
+            process_part(out, name, on_progress=lambda n: report(frames_done()))
         report(frames_done())
         return
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2])] + sys.path))
     children = {
-        i: subprocess.Popen(
-            [sys.executable, "-m", "inference.media.pipeline", str(out), str(i)],
+        name: subprocess.Popen(
+            [sys.executable, "-m", "inference.media.pipeline", str(out), name],
             env=env,
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
         )
-        for i in todo
+        for name in todo
     }
     try:
         while any(child.poll() is None for child in children.values()):
@@ -231,18 +237,18 @@ def _run_parts(
             if child.poll() is None:
                 child.kill()
             child.wait()
-    for i, child in children.items():
-        if (error := _part_file(out, i, "error")).exists():
+    for name, child in children.items():
+        if (error := _part_file(out, name, "error")).exists():
             raise MediaError(error.read_text())
         if child.returncode != 0:
             tail = child.stderr.read().decode(errors="replace")[-2000:] if child.stderr else ""
-            raise RuntimeError(f"ingest part {i} failed (exit {child.returncode}): {tail}")
+            raise RuntimeError(f"ingest {name} failed (exit {child.returncode}): {tail}")
     report(frames_done())
 
 
-def process_part(out: Path, i: int, on_progress: Callable[[int], None] | None = None) -> None:
-    """Decode frames [start, stop) of the part; write display chunks, crops and parts/partI.npz."""
-    spec = json.loads(_part_file(out, i, "json").read_text())
+def process_part(out: Path, name: str, on_progress: Callable[[int], None] | None = None) -> None:
+    """Decode frames [start, stop) of the part; write display chunks, crops and parts/NAME.npz."""
+    spec = json.loads(_part_file(out, name, "json").read_text())
     info = SourceInfo(**{**spec["info"], "gaps": [tuple(g) for g in spec["info"]["gaps"]]})
     settings = Settings(**spec["settings"])
     start, stop = spec["start"], spec["stop"]
@@ -262,7 +268,7 @@ def process_part(out: Path, i: int, on_progress: Callable[[int], None] | None = 
     flags = np.zeros(n, np.uint8)
     transforms = np.full((n, 2, 3), np.nan, np.float32)
     motion = np.zeros((n, len(REGIONS)), np.float32)
-    progress_file = _part_file(out, i, "progress")
+    progress_file = _part_file(out, name, "progress")
     previous_gray: np.ndarray | None = None
     previous_crop: np.ndarray | None = None
     blank = np.zeros((size, size), np.uint8)
@@ -300,7 +306,7 @@ def process_part(out: Path, i: int, on_progress: Callable[[int], None] | None = 
                 on_progress(j + 1)
     frames.flush()
     crops.flush()
-    tmp = _part_file(out, i, "tmp.npz")
+    tmp = _part_file(out, name, "tmp.npz")
     np.savez(
         tmp,
         landmarks=landmarks,
@@ -310,11 +316,11 @@ def process_part(out: Path, i: int, on_progress: Callable[[int], None] | None = 
         transforms=transforms,
         motion=motion,
     )
-    os.replace(tmp, _part_file(out, i, "npz"))
+    os.replace(tmp, _part_file(out, name, "npz"))
 
 
-def _finalize(out: Path, info: SourceInfo, settings: Settings, part_count: int) -> IngestResult:
-    parts = [np.load(_part_file(out, i, "npz")) for i in range(part_count)]
+def _finalize(out: Path, info: SourceInfo, settings: Settings, ranges: list[tuple[int, int]]) -> IngestResult:
+    parts = [np.load(_part_file(out, _part_name(*r), "npz")) for r in ranges]
     track = {key: np.concatenate([p[key] for p in parts]) for key in parts[0].files if key != "motion"}
     values = np.concatenate([p["motion"] for p in parts])
     n = len(values)
@@ -418,12 +424,12 @@ def read_crops(out_dir: Path, start: int, stop: int) -> np.ndarray:
     return result
 
 
-def _child_main(out: str, index: str) -> int:
-    """Entry of a parallel part: errors meant for the user go to parts/partI.error."""
+def _child_main(out: str, name: str) -> int:
+    """Entry of a parallel part: errors meant for the user go to parts/NAME.error."""
     try:
-        process_part(Path(out), int(index))
+        process_part(Path(out), name)
     except MediaError as exc:
-        write_atomic(_part_file(Path(out), int(index), "error"), str(exc).encode())
+        write_atomic(_part_file(Path(out), name, "error"), str(exc).encode())
         return 1
     return 0
 
