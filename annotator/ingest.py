@@ -6,7 +6,6 @@ the dataset already has is not added twice: its video is reused and only re-inge
 """
 
 import hashlib
-import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from django.db import transaction
 
 from inference.media.decode import IMAGE_EXTS, VIDEO_EXTS
 
+from .formats.readers.ids import normalise_subject
 from .jobs import start_job
 from .models import Dataset, Job, Subject, Video
 from .models.videos import IngestState
@@ -28,13 +28,6 @@ class Source:
     path: Path
     name: str  # the clip / video id as the dataset writes it
     subject: str | None  # participant id as written, from the folder above the clip
-
-
-def normalize_subject(code: str) -> str:
-    """`01`, `1`, `sub01`, `s1` and `S01` name one subject; `006` and `6` too."""
-    text = code.strip().lower()
-    match = re.fullmatch(r"(?:sub|s)?0*(\d+)", text)
-    return match.group(1) if match else text
 
 
 def resolve_import_path(raw: str) -> Path:
@@ -109,7 +102,7 @@ def add_source(
     subject_row = None
     if code:
         subject_row, _ = Subject.objects.get_or_create(
-            dataset=dataset, normalized=normalize_subject(code), defaults={"code": code}
+            dataset=dataset, normalized=normalise_subject(code), defaults={"code": code}
         )
     video = same or dataset.videos.filter(name=source.name).first()
     if video is None:
