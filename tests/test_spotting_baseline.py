@@ -75,8 +75,9 @@ def test_slow_drift_is_ignored_and_does_not_hide_a_movement():
     assert [(c.kind, c.onset, c.offset) for c in spot(x, REGIONS, 30.0).intervals] == [("ME", 500, 509)]
 
 
-def test_noise_alone_gives_nothing():
-    assert spot(background(3000, seed=4), REGIONS, 30.0).intervals == []
+def test_noise_alone_gives_at_most_one_false_interval_in_15_minutes():
+    found = [len(spot(background(9000, seed=s), REGIONS, 30.0).intervals) for s in (20, 21, 22)]
+    assert sum(found) <= 1
 
 
 def test_head_movement_in_every_region_is_rejected():

@@ -8,9 +8,15 @@ Steps, at a canonical ~30 fps: smooth each region; subtract the per-frame median
 expression so slow drift cancels; divide each region by its robust noise level (MAD), giving
 z-scores; take the strongest region per frame (``activity``) and average it over a short window
 (``accumulated``) so the away and return phases of one ME form one peak; detect peaks
-(``scipy.signal.find_peaks``); grow each peak's interval where the activity stays above a fraction
-of its peak; classify by duration; suppress eye-only events as blinks and events where the common
-motion is strong as head movements; NMS; cap per minute.
+(``scipy.signal.find_peaks``); grow each peak's interval where its leading region stays above a
+fraction of its peak; merge the away and return phases of one slow movement; classify by
+duration; suppress eye-only events as blinks and events where the common motion is strong as
+head movements; NMS; cap per minute.
+
+Slow MaEs move less per frame than per-frame flow noise. Given ``window_values`` (flow across
+±h frames, ``signals.window_speed``), the same steps run on it too and the two readings of each
+movement are reconciled: the sharper per-frame one for short movements, the window one for
+long ones.
 
 Choices (MEGC baselines MDMD / flow feature difference -> what we do, and why):
 
@@ -65,6 +71,7 @@ class BaselineParams:
     nms_iou: float = 0.3
     max_per_minute: float = 40.0
     window_half_s: float = 0.17  # half width of the window speed (``signals.window_speed``)
+    window_fall: float = 0.5  # the window blurs edges by h frames each side: cut at half height
     score_z: float = 10.0  # mad score: z / (z + score_z)
 
     def __post_init__(self) -> None:
@@ -234,7 +241,8 @@ def _detect(
     accumulated = uniform_filter1d(activity, frames(params.accumulate_s), mode="nearest")
     candidates = []
     mean, top = accumulated.mean(), accumulated.max()
-    for left, right, height, lead in _runs(accumulated, z, frames, params):
+    fall = params.fall if step else params.window_fall
+    for left, right, height, lead in _runs(accumulated, z, frames, params, fall):
         onset = int(starts[left])
         offset = max(onset, int(ends[right]) - step)
         mass = np.cumsum(np.clip(z[left : right + 1, lead], 0.0, None))
@@ -292,7 +300,7 @@ def _reconcile(frame: list[Candidate], window: list[Candidate], half: int, cut: 
 
 
 def _runs(
-    detect: np.ndarray, z: np.ndarray, frames: Any, params: BaselineParams
+    detect: np.ndarray, z: np.ndarray, frames: Any, params: BaselineParams, fall: float
 ) -> list[tuple[int, int, float, int]]:
     """(first, last working frame, peak height, leading region) of each movement.
 
@@ -315,7 +323,7 @@ def _runs(
         if taken[q]:
             continue
         curve = z[:, lead]
-        left, right = _grow((curve > max(params.fall * curve[q], params.fall_z)) & ~taken, q, bridge, limit)
+        left, right = _grow((curve > max(fall * curve[q], params.fall_z)) & ~taken, q, bridge, limit)
         taken[left : right + 1] = True
         runs.append((left, right, float(detect[p]), lead))
     merged: list[tuple[int, int, float, int]] = []
@@ -342,7 +350,16 @@ def _rescale(x: np.ndarray) -> np.ndarray:
 
 def _robust_z(x: np.ndarray, width: int) -> np.ndarray:
     """Columns minus their running median (drift), in units of their robust noise level (MAD)."""
-    return _rescale(x - median_filter(x, size=(width, 1), mode="nearest"))
+    return _rescale(x - _running_median(x, width))
+
+
+def _running_median(x: np.ndarray, width: int) -> np.ndarray:
+    """Running median of each column over ``width`` frames, on every ``width // 15``-th frame and
+    interpolated between: the drift it follows is slow, and the full filter dominated the run time."""
+    step = max(1, width // 15)
+    coarse = median_filter(x[::step], size=(max(1, width // step), 1), mode="nearest")
+    t = np.arange(len(x))
+    return np.stack([np.interp(t, t[::step], c) for c in coarse.T], axis=1)
 
 
 def _is_blink(strength: np.ndarray, regions: list[str], ratio: float) -> bool:
