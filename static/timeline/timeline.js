@@ -97,8 +97,9 @@ export class Timeline {
       this.requestDraw(true);
     };
     overview.src = this.config.frames.overview_url;
-    // Motion can be megabytes on a long video: it is drawn when it comes and blocks nothing.
-    this.api.get(this.config.motion_url)
+    // Motion can be megabytes on a long video: asked for once the first frame is up, it blocks nothing.
+    this.viewer.firstPaint
+      .then(() => this.api.get(this.config.motion_url))
       .then((motion) => {
         this.setMotion(motion);
         this.track.resize();

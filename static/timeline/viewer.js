@@ -27,7 +27,8 @@ export class Viewer {
     this.pendingInput = null; // {frame, t, cold}: the step whose paint we time
     this.latencies = { warm: [], cold: [] };
     this.firstPaintAt = null;
-    this.lastPrefetch = 0;
+    this.firstPaint = new Promise((resolve) => (this.resolveFirstPaint = resolve));
+    this.lastPrefetch = -Infinity; // the first request is a jump: the first frame fetches alone
     this.now = performance.now(); // time of the current animation frame
     this.refreshMs = 1000 / 60; // screen refresh interval, learnt from animation frames
     this.settleTimer = null;
@@ -106,7 +107,10 @@ export class Viewer {
       this.painted = frame;
       this.placeholder = -1;
       this.root.dataset.frame = String(frame);
-      if (this.firstPaintAt === null) this.firstPaintAt = performance.now();
+      if (this.firstPaintAt === null) {
+        this.firstPaintAt = performance.now();
+        this.resolveFirstPaint();
+      }
       if (this.playing && frame > this.lastShown) this.countPlayback(frame);
       const input = this.pendingInput;
       if (input && input.frame === frame) {
