@@ -2,6 +2,7 @@
 
 from .checkpoints import ModelCheckpoint
 from .datasets import Dataset, Membership, Role, Subject
+from .imports import PendingInterval
 from .intervals import Interval, IntervalKind, Revision
 from .jobs import Job
 from .predictions import Prediction, PredictionCurve, PredictionRun
@@ -19,6 +20,7 @@ __all__ = [
     "Job",
     "Membership",
     "ModelCheckpoint",
+    "PendingInterval",
     "Prediction",
     "PredictionCurve",
     "PredictionRun",
