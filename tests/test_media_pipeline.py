@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 
@@ -181,6 +182,16 @@ def test_mjpeg_avi_and_image_folder_with_dataset_numbering(tmp_path):
     assert any("1 frame numbers missing in 1 gap(s), first at 50" in m for m in result.messages)
     manifest = json.loads((tmp_path / "folder" / "manifest.json").read_text())
     assert manifest["first_frame_number"] == 46 and manifest["frame_count"] == 39
+
+
+def test_an_error_in_a_parallel_part_reaches_the_caller(tmp_path):
+    folder = tmp_path / "frames"
+    write_image_folder(_spec(frame_count=40, events=[]), folder, "img{n}.png", first_number=1)
+    cv2.imwrite(str(folder / "img36.png"), np.zeros((100, 100, 3), np.uint8))  # frame 35: second part
+    with pytest.raises(
+        MediaError, match=r"frames/img36.png: image size 100x100 differs from the first image's 320x240"
+    ):
+        ingest(folder, tmp_path / "out", fps=30, workers=2, settings=SETTINGS)
 
 
 def test_grayscale_video_stays_grayscale(tmp_path):

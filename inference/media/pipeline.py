@@ -9,7 +9,7 @@ Output folder:
     overview.jpg               thumbnail strip; manifest.json; result.json
     done/probe, done/frames, done/finalize   stage markers
 
-Parallel parts run in child interpreters (`python -m inference.media.pipeline OUT NAME`), not
+Parallel parts run in child interpreters (`python -m inference.media.part_worker OUT NAME`), not
 multiprocessing, because a Celery prefork worker is daemonic and may not fork pool children.
 Part boundaries are multiples of the chunk size, so every chunk has exactly one writer.
 """
@@ -179,7 +179,7 @@ def _part_name(start: int, stop: int) -> str:
     return f"part_{start:08d}_{stop:08d}"
 
 
-def _part_file(out: Path, name: str, suffix: str) -> Path:
+def part_file(out: Path, name: str, suffix: str) -> Path:
     return out / "parts" / f"{name}.{suffix}"
 
 
@@ -192,7 +192,7 @@ def _run_parts(
 ) -> None:
     (out / "parts").mkdir(exist_ok=True)
     names = [_part_name(start, stop) for start, stop in parts]
-    todo = [name for name in names if not _part_file(out, name, "npz").exists()]
+    todo = [name for name in names if not part_file(out, name, "npz").exists()]
     for name, (start, stop) in zip(names, parts, strict=True):
         spec = {
             "info": asdict(info),
@@ -201,15 +201,16 @@ def _run_parts(
             "stop": stop,
             "parallel": len(todo) > 1,
         }
-        write_atomic(_part_file(out, name, "json"), json.dumps(spec).encode())
-        _part_file(out, name, "error").unlink(missing_ok=True)
+        write_atomic(part_file(out, name, "json"), json.dumps(spec).encode())
+        for stale in ("error", "progress"):
+            part_file(out, name, stale).unlink(missing_ok=True)
 
     def frames_done() -> int:
         total = 0
         for name, (start, stop) in zip(names, parts, strict=True):
             if name not in todo:
                 total += stop - start
-            elif (file := _part_file(out, name, "progress")).exists():
+            elif (file := part_file(out, name, "progress")).exists():
                 total += int(file.read_text() or 0)
         return total
 
@@ -219,15 +220,17 @@ def _run_parts(
         report(frames_done())
         return
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2])] + sys.path))
-    children = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "inference.media.pipeline", str(out), name],
-            env=env,
-            stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-        )
-        for name in todo
-    }
+    children = {}
+    for name in todo:
+        with open(
+            part_file(out, name, "log"), "wb"
+        ) as log:  # a file, not a pipe: a chatty child never blocks
+            children[name] = subprocess.Popen(
+                [sys.executable, "-m", "inference.media.part_worker", str(out), name],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
     try:
         while any(child.poll() is None for child in children.values()):
             report(frames_done())
@@ -238,17 +241,17 @@ def _run_parts(
                 child.kill()
             child.wait()
     for name, child in children.items():
-        if (error := _part_file(out, name, "error")).exists():
+        if (error := part_file(out, name, "error")).exists():
             raise MediaError(error.read_text())
         if child.returncode != 0:
-            tail = child.stderr.read().decode(errors="replace")[-2000:] if child.stderr else ""
+            tail = part_file(out, name, "log").read_text(errors="replace")[-2000:]
             raise RuntimeError(f"ingest {name} failed (exit {child.returncode}): {tail}")
     report(frames_done())
 
 
 def process_part(out: Path, name: str, on_progress: Callable[[int], None] | None = None) -> None:
     """Decode frames [start, stop) of the part; write display chunks, crops and parts/NAME.npz."""
-    spec = json.loads(_part_file(out, name, "json").read_text())
+    spec = json.loads(part_file(out, name, "json").read_text())
     info = SourceInfo(**{**spec["info"], "gaps": [tuple(g) for g in spec["info"]["gaps"]]})
     settings = Settings(**spec["settings"])
     start, stop = spec["start"], spec["stop"]
@@ -268,7 +271,7 @@ def process_part(out: Path, name: str, on_progress: Callable[[int], None] | None
     flags = np.zeros(n, np.uint8)
     transforms = np.full((n, 2, 3), np.nan, np.float32)
     motion = np.zeros((n, len(REGIONS)), np.float32)
-    progress_file = _part_file(out, name, "progress")
+    progress_file = part_file(out, name, "progress")
     previous_gray: np.ndarray | None = None
     previous_crop: np.ndarray | None = None
     blank = np.zeros((size, size), np.uint8)
@@ -306,7 +309,7 @@ def process_part(out: Path, name: str, on_progress: Callable[[int], None] | None
                 on_progress(j + 1)
     frames.flush()
     crops.flush()
-    tmp = _part_file(out, name, "tmp.npz")
+    tmp = part_file(out, name, "tmp.npz")
     np.savez(
         tmp,
         landmarks=landmarks,
@@ -316,11 +319,11 @@ def process_part(out: Path, name: str, on_progress: Callable[[int], None] | None
         transforms=transforms,
         motion=motion,
     )
-    os.replace(tmp, _part_file(out, name, "npz"))
+    os.replace(tmp, part_file(out, name, "npz"))
 
 
 def _finalize(out: Path, info: SourceInfo, settings: Settings, ranges: list[tuple[int, int]]) -> IngestResult:
-    parts = [np.load(_part_file(out, _part_name(*r), "npz")) for r in ranges]
+    parts = [np.load(part_file(out, _part_name(*r), "npz")) for r in ranges]
     track = {key: np.concatenate([p[key] for p in parts]) for key in parts[0].files if key != "motion"}
     values = np.concatenate([p["motion"] for p in parts])
     n = len(values)
@@ -422,17 +425,3 @@ def read_crops(out_dir: Path, start: int, stop: int) -> np.ndarray:
             if start <= k < stop:
                 result[k - start] = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
     return result
-
-
-def _child_main(out: str, name: str) -> int:
-    """Entry of a parallel part: errors meant for the user go to parts/NAME.error."""
-    try:
-        process_part(Path(out), name)
-    except MediaError as exc:
-        write_atomic(_part_file(Path(out), name, "error"), str(exc).encode())
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_child_main(*sys.argv[1:3]))
