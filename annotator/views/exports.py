@@ -29,7 +29,9 @@ class ExportForm(forms.Form):
     megc_dataset = forms.ChoiceField(
         choices=[("", "–"), ("1", "1 SAMM"), ("2", "2 CAS(ME)^2")], required=False, label="MEGC log dataset"
     )
-    media_url = forms.CharField(required=False, label="ELAN media", initial="{name}.mp4")
+    media_url = forms.CharField(
+        required=False, label="ELAN media", initial="{name}.mp4", widget=forms.TextInput(attrs={"size": 14})
+    )
 
     def __init__(self, dataset: Dataset, *args, **kwargs):
         super().__init__(*args, **kwargs)
