@@ -330,3 +330,16 @@ def test_parsers_report_what_they_read(browser, harness) -> None:
         }"""
     )
     assert chunk_error == "chunk frame 0 runs past the end of the chunk"
+
+
+def test_read_only_viewer_cannot_edit(browser, harness) -> None:
+    h, url = harness
+    h.can_edit = False
+    h.store.create({"video": 7, "kind": "ME", "onset": 20, "apex": None, "offset": 30}, "other")
+    page = open_page(browser, url)
+    page.keyboard.press("i")
+    page.keyboard.press("n")
+    page.keyboard.press("Delete")
+    assert "read only" in page.locator(".mt-flash").inner_text()
+    assert page.locator("input[data-field=offset]").is_disabled()
+    assert state(page, "pendingCount") == 0 and len(h.store.all()) == 1

@@ -45,7 +45,7 @@ class Harness:
     ) -> None:
         self.frames = FrameSource(frame_count, width, height, render=render)
         self.store = IntervalStore(VIDEO_ID, frame_count, EMOTIONS)
-        self.fps, self.offline, self.user = fps, False, "coder"
+        self.fps, self.offline, self.user, self.can_edit = fps, False, "coder", True
         self.chunk_delay = 0.0  # seconds added to every chunk, to see the component wait for frames
         self._motion: bytes | None = None
         for run, name, step in ((1, "baseline", 400), (2, "mcwes", 700)):
@@ -70,7 +70,7 @@ class Harness:
             "predictions_url": f"/api/predictions/?video={v}",
             "prediction_accept_url": "/api/predictions/{id}/accept/",
             "prediction_reject_url": "/api/predictions/{id}/reject/",
-            "csrf_token": CSRF, "can_edit": True, "user": self.user,
+            "csrf_token": CSRF, "can_edit": self.can_edit, "user": self.user,
         }  # fmt: skip
 
     def motion(self) -> bytes:
