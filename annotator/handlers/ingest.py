@@ -7,6 +7,7 @@ from django.conf import settings
 from inference.media.decode import MediaError
 from inference.media.pipeline import ingest
 
+from ..importing import place_waiting_labels
 from ..jobs import JobContext, JobFailure, job_handler
 from ..models import Job, Video
 from ..models.videos import IngestState
@@ -54,6 +55,7 @@ def ingest_video(job: Job, ctx: JobContext) -> dict:
     )
     outside = video.intervals.filter(onset__gte=result.frame_count).count()
     messages = list(result.messages)
+    messages += place_waiting_labels(video.pk)  # imported labels that waited for these frames
     if outside:
         messages.append(
             f"{outside} interval(s) start beyond the last frame ({result.frame_count - 1}); check them."
