@@ -64,7 +64,7 @@ class BaselineParams:
     min_s: float = 0.1  # shorter runs are noise
     me_max_s: float = 0.5  # ME <= 0.5 s
     mae_max_s: float = 4.0  # MaE 0.5-4 s; longer runs are not expressions
-    merge_gap_s: float = 0.5  # away and return phases of one movement this close are merged ...
+    merge_gap_s: float = 0.5  # away and return phases this close (or up to their length) are merged ...
     merge_ratio: float = 0.3  # ... when led by the same region and of similar strength
     blink_ratio: float = 0.5  # blink when no other region reaches this fraction of the eyes
     head_ratio: float = 0.8  # head movement when the common (all-region) motion reaches this fraction
@@ -308,7 +308,8 @@ def _runs(
     above ``fall`` times its peak (other regions' noise cannot stretch it); a run never enters an
     earlier, stronger one. Consecutive runs of the same region, close together and of similar
     strength are merged: the away and return phases of a slow MaE are separated by a still
-    moment at the apex.
+    moment at the apex, which lasts longer the slower the movement (so a gap up to the shorter
+    run's length also merges).
     """
     window = frames(params.accumulate_s)
     peaks, _ = find_peaks(detect, height=params.candidate_height, distance=window)
@@ -331,7 +332,7 @@ def _runs(
         if merged:
             left0, right0, height0, lead0 = merged[-1]
             if (
-                left - right0 - 1 <= frames(params.merge_gap_s)
+                left - right0 - 1 <= max(frames(params.merge_gap_s), min(right - left, right0 - left0) + 1)
                 and lead == lead0
                 and min(height, height0) >= params.merge_ratio * max(height, height0)
                 and right - left0 < limit
