@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import datasets, exports, frames, jobs, media, videos
+from .views import datasets, exports, frames, imports, jobs, media, videos
 
 urlpatterns = [
     path("", datasets.dataset_list, name="dataset_list"),
@@ -19,6 +19,15 @@ urlpatterns = [
         exports.export_download,
         name="export_download",
     ),
+    path("datasets/<int:dataset_id>/imports/", imports.dataset_imports, name="dataset_imports"),
+    path("datasets/<int:dataset_id>/imports/new/", imports.dataset_import_start, name="dataset_import_start"),
+    path("datasets/<int:dataset_id>/imports/<int:record_id>/", imports.import_record, name="import_record"),
+    path(
+        "datasets/<int:dataset_id>/imports/<int:record_id>/confirm/",
+        imports.import_confirm,
+        name="import_confirm",
+    ),
+    path("datasets/<int:dataset_id>/imports/jobs/<int:job_id>/", imports.import_job, name="import_job"),
     path("videos/<int:video_id>/face.jpg", media.video_face, name="video_face"),
     path("videos/<int:video_id>/motion.svg", media.video_motion_plot, name="video_motion_plot"),
     path("videos/<int:video_id>/", videos.video_detail, name="video_detail"),
