@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from . import exports, views
+from . import exports, imports, views
 
 router = DefaultRouter()
 router.register("datasets", views.DatasetViewSet, basename="dataset")
@@ -13,6 +13,7 @@ router.register("intervals", views.IntervalViewSet, basename="interval")
 router.register("predictions", views.PredictionViewSet, basename="prediction")
 router.register("jobs", views.JobViewSet, basename="job")
 router.register("exports", exports.ExportViewSet, basename="export")
+router.register("imports", imports.ImportViewSet, basename="import")
 
 urlpatterns = [
     path("", include(router.urls)),
