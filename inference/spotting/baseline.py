@@ -281,8 +281,8 @@ def _reconcile(frame: list[Candidate], window: list[Candidate], half: int, cut: 
 
     The window signal blurs a movement by ``half`` frames on each side. A window candidate no
     longer than an overlapping frame candidate (scoring at least ``cut``) plus that blur is the
-    same movement, and the frame one is sharper: the window one is marked ``echo``. A longer one is a slow movement the
-    per-frame signal saw only in pieces: those pieces are marked ``part``.
+    same movement, and the frame one is sharper: the window one is marked ``echo``. A longer one
+    is a slow movement the per-frame signal saw only in pieces: those are marked ``part``.
     """
     out_window, parts = [], set()
     for w in window:
