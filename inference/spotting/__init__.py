@@ -1,1 +1,2 @@
-"""Spotters: the training-free baseline (``baseline.spot``)."""
+"""Spotters without Django: the training-free baseline (``baseline.spot``) and the window-speed
+signal it can use for slow movements (``signals.window_speed``)."""
