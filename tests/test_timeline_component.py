@@ -55,15 +55,24 @@ def harness(frame_source: FrameSource) -> Iterator[tuple[Harness, str]]:
     server.shutdown()
 
 
-def open_page(browser, url: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_selector("[data-ready=true][data-frame='0']", timeout=10000)
-    page.errors = errors
-    return page
+@pytest.fixture
+def open_page(browser) -> Iterator:
+    """Open the timeline in a fresh browser context (a separate person), closed after the test."""
+    contexts = []
+
+    def open_one(url: str):
+        contexts.append(browser.new_context(viewport={"width": 1280, "height": 800}))
+        page = contexts[-1].new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        page.wait_for_selector("[data-ready=true][data-frame='0']", timeout=10000)
+        page.errors = errors
+        return page
+
+    yield open_one
+    for context in contexts:
+        context.close()
 
 
 def wait_frame(page, frame: int) -> None:
@@ -88,8 +97,8 @@ def lane_point(page, label: str, frame: float) -> tuple[float, float]:
     return box["x"] + x, box["y"] + lane["y"] + lane["h"] / 2
 
 
-def test_step_keys_paint_the_exact_frame(browser, harness) -> None:
-    page = open_page(browser, harness[1])
+def test_step_keys_paint_the_exact_frame(open_page, harness) -> None:
+    page = open_page(harness[1])
     assert page.evaluate(READ_BAR_CODE) == 0
     for _ in range(5):
         page.keyboard.press("ArrowRight")
@@ -119,9 +128,9 @@ def test_step_keys_paint_the_exact_frame(browser, harness) -> None:
     assert page.errors == []
 
 
-def test_a_frame_still_loading_is_never_claimed(browser, harness) -> None:
+def test_a_frame_still_loading_is_never_claimed(open_page, harness) -> None:
     h, url = harness
-    page = open_page(browser, url)
+    page = open_page(url)
     h.chunk_delay = 0.6
     page.keyboard.press("End")
     page.wait_for_timeout(200)
@@ -131,8 +140,8 @@ def test_a_frame_still_loading_is_never_claimed(browser, harness) -> None:
     wait_frame(page, FRAMES - 1)
 
 
-def test_held_key_moves_exactly_one_frame_per_keydown(browser, harness) -> None:
-    page = open_page(browser, harness[1])
+def test_held_key_moves_exactly_one_frame_per_keydown(open_page, harness) -> None:
+    page = open_page(harness[1])
     for _ in range(100):  # auto-repeat: keydowns without keyups, faster than frames arrive
         page.keyboard.down("ArrowRight")
     page.keyboard.up("ArrowRight")
@@ -140,9 +149,9 @@ def test_held_key_moves_exactly_one_frame_per_keydown(browser, harness) -> None:
     wait_frame(page, 100)
 
 
-def test_create_interval_with_keys_reaches_the_server(browser, harness) -> None:
+def test_create_interval_with_keys_reaches_the_server(open_page, harness) -> None:
     h, url = harness
-    page = open_page(browser, url)
+    page = open_page(url)
     page.keyboard.press("Shift+ArrowRight")
     page.keyboard.press("i")
     for _ in range(3):
@@ -162,10 +171,10 @@ def test_create_interval_with_keys_reaches_the_server(browser, harness) -> None:
     assert page.evaluate("localStorage.length") == 0
 
 
-def test_drag_offset_handle_snaps_to_frames(browser, harness) -> None:
+def test_drag_offset_handle_snaps_to_frames(open_page, harness) -> None:
     h, url = harness
     h.store.create({"video": 7, "kind": "ME", "onset": 20, "apex": 25, "offset": 30}, "other")
-    page = open_page(browser, url)
+    page = open_page(url)
     page.keyboard.press("n")
     for _ in range(4):
         page.keyboard.press("+")
@@ -184,9 +193,9 @@ def test_drag_offset_handle_snaps_to_frames(browser, harness) -> None:
     assert page.locator(".mt-history li").first.inner_text().startswith("update")  # newest first
 
 
-def test_undo_and_redo_are_saved(browser, harness) -> None:
+def test_undo_and_redo_are_saved(open_page, harness) -> None:
     h, url = harness
-    page = open_page(browser, url)
+    page = open_page(url)
     for _ in range(10):
         page.keyboard.press("ArrowRight")
     page.keyboard.press("i")
@@ -209,10 +218,10 @@ def test_undo_and_redo_are_saved(browser, harness) -> None:
     assert (again["onset"], again["offset"]) == (10, 15)
 
 
-def test_conflicting_edit_is_shown_and_resolved_by_the_coder(browser, harness) -> None:
+def test_conflicting_edit_is_shown_and_resolved_by_the_coder(open_page, harness) -> None:
     h, url = harness
     h.store.create({"video": 7, "kind": "ME", "onset": 20, "apex": 25, "offset": 30}, "other")
-    mine, theirs = open_page(browser, url), open_page(browser, url)
+    mine, theirs = open_page(url), open_page(url)
     synced = "window.mestudioTimeline.pendingCount === 0"
     theirs.keyboard.press("n")
     for _ in range(12):
@@ -236,9 +245,9 @@ def test_conflicting_edit_is_shown_and_resolved_by_the_coder(browser, harness) -
     assert h.store.all()[0]["apex"] == 25
 
 
-def test_unsaved_interval_survives_a_reload(browser, harness) -> None:
+def test_unsaved_interval_survives_a_reload(open_page, harness) -> None:
     h, url = harness
-    page = open_page(browser, url)
+    page = open_page(url)
     h.offline = True
     for _ in range(5):
         page.keyboard.press("ArrowRight")
@@ -259,10 +268,10 @@ def test_unsaved_interval_survives_a_reload(browser, harness) -> None:
     assert page.evaluate("localStorage.length") == 0
 
 
-def test_invalid_edit_is_refused_and_reported(browser, harness) -> None:
+def test_invalid_edit_is_refused_and_reported(open_page, harness) -> None:
     h, url = harness
     h.store.create({"video": 7, "kind": "ME", "onset": 20, "apex": None, "offset": 30}, "other")
-    page = open_page(browser, url)
+    page = open_page(url)
     page.keyboard.press("n")
     page.locator("input[data-field=offset]").fill("5")  # before the onset (21 in dataset numbers)
     page.keyboard.press("Tab")
@@ -275,9 +284,9 @@ def test_invalid_edit_is_refused_and_reported(browser, harness) -> None:
     wait_until(page, "window.mestudioTimeline.selected?.offset === 30")
 
 
-def test_predictions_accept_with_adjustment_and_reject(browser, harness) -> None:
+def test_predictions_accept_with_adjustment_and_reject(open_page, harness) -> None:
     h, url = harness
-    page = open_page(browser, url)
+    page = open_page(url)
     first = h.store.predictions[1]
     page.mouse.click(*lane_point(page, "baseline", first["onset"] + 5))
     wait_until(page, "window.mestudioTimeline.selected?.type === 'prediction'")
@@ -298,8 +307,8 @@ def test_predictions_accept_with_adjustment_and_reject(browser, harness) -> None
     assert second["status"] == "rejected"
 
 
-def test_playback_advances_with_the_clock_and_pauses(browser, harness) -> None:
-    page = open_page(browser, harness[1])
+def test_playback_advances_with_the_clock_and_pauses(open_page, harness) -> None:
+    page = open_page(harness[1])
     page.keyboard.press("]")  # 2x
     page.keyboard.press(" ")
     page.wait_for_timeout(1000)
@@ -312,8 +321,8 @@ def test_playback_advances_with_the_clock_and_pauses(browser, harness) -> None:
     assert state(page, "frame") == frame
 
 
-def test_parsers_report_what_they_read(browser, harness) -> None:
-    page = open_page(browser, harness[1])
+def test_parsers_report_what_they_read(open_page, harness) -> None:
+    page = open_page(harness[1])
     aus = page.evaluate(
         """async () => (await import('/static/timeline/aus.js')).parseAUs('4+7+L10, R12A AU4(k) 4(B/C) r18? zz')"""
     )
@@ -332,11 +341,11 @@ def test_parsers_report_what_they_read(browser, harness) -> None:
     assert chunk_error == "chunk frame 0 runs past the end of the chunk"
 
 
-def test_read_only_viewer_cannot_edit(browser, harness) -> None:
+def test_read_only_viewer_cannot_edit(open_page, harness) -> None:
     h, url = harness
     h.can_edit = False
     h.store.create({"video": 7, "kind": "ME", "onset": 20, "apex": None, "offset": 30}, "other")
-    page = open_page(browser, url)
+    page = open_page(url)
     page.keyboard.press("i")
     page.keyboard.press("n")
     page.keyboard.press("Delete")
