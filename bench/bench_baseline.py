@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 import time
@@ -86,7 +87,15 @@ def run(name: str, root: Path, use_window: bool) -> dict:
         for values, regions, fps, window in signals.values():
             spot(values, regions, fps, window_values=window)
         timings.append(time.perf_counter() - t0)
+    values, regions, fps, window = next(iter(signals.values()))
+    repeat = math.ceil(600 * fps / len(values))
+    long_values = np.tile(values, (repeat, 1))
+    long_window = None if window is None else np.tile(window, (repeat, 1))
+    t0 = time.perf_counter()
+    spot(long_values, regions, fps, window_values=long_window)
+    long_speed = len(long_values) / fps / (time.perf_counter() - t0)
     return {
+        "long_speed": long_speed,
         "truth": truth,
         "preds": preds,
         "videos": len(signals),
@@ -118,6 +127,7 @@ def main() -> None:
             f1 = "n/a" if c.f1 is None else f"{c.f1:.3f}"
             print(f"   {kind:8s} TP {c.tp:3d}  FP {c.fp:3d}  FN {c.fn:3d}  F1 {f1}")
         print(f"   spotting speed: {r['speed']:.0f}x real time (median of 5 runs over all videos)")
+        print(f"   spotting speed, 10-minute video (signals tiled): {r['long_speed']:.0f}x real time")
         if r["ingest_s"] > 1.0:
             print(f"   ingest (not cached this run): {r['seconds_of_video'] / r['ingest_s']:.2f}x real time")
         if r["window_s"] > 0.0:
