@@ -6,18 +6,18 @@ A pattern is a sum of Gaussian bumps of displacement (the eyelids use a ramp, se
 sets the size in frame pixels). Emotions use different regions *and* directions, so a
 classifier can tell them apart from motion alone.
 
-| emotion    | movement (FACS-like)                                   | regions          |
-|------------|--------------------------------------------------------|------------------|
-| happiness  | lip corners up and out (AU12), cheeks raised (AU6)     | mouth, cheeks    |
-| surprise   | whole brows up (AU1+2), jaw drop (AU26)                | brows, mouth, chin |
-| disgust    | nose wrinkle (AU9), upper lip raised (AU10)            | nose, mouth      |
-| sadness    | inner brows up (AU1), lip corners down (AU15)          | brows, mouth     |
-| anger      | brows down and together (AU4), lips pressed (AU24)     | brows, mouth     |
-| fear       | brows up and together (AU1+2+4), lips stretched (AU20) | brows, mouth     |
-| contempt   | right lip corner up and out only (R AU12/14)           | mouth            |
-| repression | lips pressed (AU24), chin raised (AU17)                | mouth, chin      |
-| others     | chin raised (AU17)                                     | chin             |
-| (blink)    | both upper eyelids down (AU45)                         | eyes             |
+| emotion    | movement (FACS-like)                                                | regions                  |
+|------------|---------------------------------------------------------------------|--------------------------|
+| happiness  | lip corners up and out (AU12), cheeks raised (AU6)                  | mouth, cheeks            |
+| surprise   | whole brows up, lids stretched open (AU1+2+5), jaw drop (AU26)      | brows, eyes, mouth, chin |
+| disgust    | nose wrinkle (AU9), upper lip raised (AU10)                         | nose, mouth              |
+| sadness    | inner brows up (AU1), lip corners down (AU15)                       | brows, mouth             |
+| anger      | brows down and together (AU4), lips pressed (AU24)                  | brows, mouth             |
+| fear       | brows up and together, lids open (AU1+2+4+5), lips stretched (AU20) | brows, eyes, mouth       |
+| contempt   | right lip corner up and out, right cheek (R AU12/14)                | mouth, cheeks            |
+| repression | lips pressed (AU24), chin raised (AU17)                             | mouth, chin              |
+| others     | chin raised, lower lip pushed up (AU17)                             | mouth, chin              |
+| (blink)    | both upper eyelids down (AU45)                                      | eyes                     |
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ _CHEEK_L, _CHEEK_R = (194.0, 126.0), (254.0, 127.0)
 _CHIN = (224.0, 171.0)
 
 
-def _c(point: tuple[float, float], vx: float, vy: float, sx: float = 6.0, sy: float = 5.0) -> Component:
+def _c(point: tuple[float, float], vx: float, vy: float, sx: float = 9.0, sy: float = 7.5) -> Component:
     return (point[0], point[1], vx, vy, sx, sy)
 
 
@@ -58,68 +58,68 @@ EMOTION_PATTERNS: dict[str, tuple[Component, ...]] = {
     "happiness": (
         _c(_CORNER_L, -0.7, -1.0),
         _c(_CORNER_R, 0.7, -1.0),
-        _c(_CHEEK_L, 0.0, -0.7, 7, 6),
-        _c(_CHEEK_R, 0.0, -0.7, 7, 6),
+        _c(_CHEEK_L, 0.0, -0.7, 10.5, 9),
+        _c(_CHEEK_R, 0.0, -0.7, 10.5, 9),
     ),
     "surprise": (
-        _c(_BROW_MID_L, 0.0, -1.0, 10, 4),
-        _c(_BROW_MID_R, 0.0, -1.0, 10, 4),
-        _c(_LIP_LOW, 0.0, 0.8, 12, 5),
-        _c(_CHIN, 0.0, 1.0, 12, 7),
+        _c(_BROW_MID_L, 0.0, -1.0, 15, 6),
+        _c(_BROW_MID_R, 0.0, -1.0, 15, 6),
+        _c(_LIP_LOW, 0.0, 0.8, 18, 7.5),
+        _c(_CHIN, 0.0, 1.0, 18, 10.5),
     ),
     "disgust": (
-        _c(_NOSE_L, 0.3, -0.8, 4, 5),
-        _c(_NOSE_R, -0.3, -0.8, 4, 5),
-        _c(_NOSE_TOP, 0.0, -0.5, 5, 4),
-        _c(_LIP_UP, 0.0, -1.0, 9, 3),
+        _c(_NOSE_L, 0.3, -0.8, 6, 7.5),
+        _c(_NOSE_R, -0.3, -0.8, 6, 7.5),
+        _c(_NOSE_TOP, 0.0, -0.5, 7.5, 6),
+        _c(_LIP_UP, 0.0, -1.0, 13.5, 4.5),
     ),
     "sadness": (
-        _c(_BROW_IN_L, 0.2, -1.0, 4, 4),
-        _c(_BROW_IN_R, -0.2, -1.0, 4, 4),
-        _c(_CORNER_L, 0.0, 1.0, 5, 4),
-        _c(_CORNER_R, 0.0, 1.0, 5, 4),
+        _c(_BROW_IN_L, 0.2, -1.0, 6, 6),
+        _c(_BROW_IN_R, -0.2, -1.0, 6, 6),
+        _c(_CORNER_L, 0.0, 1.0, 7.5, 6),
+        _c(_CORNER_R, 0.0, 1.0, 7.5, 6),
     ),
     "anger": (
-        _c(_BROW_IN_L, 0.8, 0.8, 6, 4),
-        _c(_BROW_IN_R, -0.8, 0.8, 6, 4),
-        _c(_LIP_UP, 0.0, 0.6, 10, 3),
-        _c(_LIP_LOW, 0.0, -0.8, 10, 3),
+        _c(_BROW_IN_L, 0.8, 0.8, 9, 4),
+        _c(_BROW_IN_R, -0.8, 0.8, 9, 4),
+        _c(_LIP_UP, 0.0, 0.6, 15, 4.5),
+        _c(_LIP_LOW, 0.0, -0.8, 15, 4.5),
     ),
     "fear": (
-        _c(_BROW_IN_L, 0.5, -1.0, 6, 4),
-        _c(_BROW_IN_R, -0.5, -1.0, 6, 4),
-        _c(_CORNER_L, -1.0, 0.2, 5, 4),
-        _c(_CORNER_R, 1.0, 0.2, 5, 4),
+        _c(_BROW_IN_L, 0.5, -1.0, 9, 6),
+        _c(_BROW_IN_R, -0.5, -1.0, 9, 6),
+        _c(_CORNER_L, -1.0, 0.2, 7.5, 6),
+        _c(_CORNER_R, 1.0, 0.2, 7.5, 6),
     ),
-    "contempt": (_c(_CORNER_R, 0.8, -0.8, 5, 4),),
+    "contempt": (_c(_CORNER_R, 0.8, -0.8, 7.5, 6), _c(_CHEEK_R, 0.3, -0.5, 9, 7.5)),
     "repression": (
-        _c(_LIP_UP, 0.0, 0.6, 10, 3),
-        _c(_LIP_LOW, 0.0, -0.8, 10, 3),
-        _c(_CHIN, 0.0, -1.0, 9, 6),
+        _c(_LIP_UP, 0.0, 0.6, 15, 4.5),
+        _c(_LIP_LOW, 0.0, -0.8, 15, 4.5),
+        _c(_CHIN, 0.0, -1.0, 13.5, 9),
     ),
-    "others": (_c(_CHIN, 0.0, -1.0, 9, 6),),
+    "others": (_c(_CHIN, 0.0, -1.0, 13.5, 9), _c(_LIP_LOW, 0.0, -0.6, 12, 4.5)),
 }
 
 EMOTION_REGIONS: dict[str, tuple[str, ...]] = {
     "happiness": ("mouth", "cheeks"),
-    "surprise": ("brows", "mouth", "chin"),
+    "surprise": ("brows", "eyes", "mouth", "chin"),
     "disgust": ("nose", "mouth"),
     "sadness": ("brows", "mouth"),
     "anger": ("brows", "mouth"),
-    "fear": ("brows", "mouth"),
-    "contempt": ("mouth",),
+    "fear": ("brows", "eyes", "mouth"),
+    "contempt": ("mouth", "cheeks"),
     "repression": ("mouth", "chin"),
-    "others": ("chin",),
+    "others": ("mouth", "chin"),
 }
 
 # A movement of one region with no emotion attached (used when an event names regions only).
 REGION_PATTERNS: dict[str, tuple[Component, ...]] = {
-    "brows": (_c(_BROW_MID_L, 0.0, -1.0, 9, 4), _c(_BROW_MID_R, 0.0, -1.0, 9, 4)),
+    "brows": (_c(_BROW_MID_L, 0.0, -1.0, 13.5, 6), _c(_BROW_MID_R, 0.0, -1.0, 13.5, 6)),
     "eyes": (),  # the eyelids, see lid_field
     "nose": EMOTION_PATTERNS["disgust"][:3],
-    "cheeks": (_c(_CHEEK_L, 0.0, -1.0, 7, 6), _c(_CHEEK_R, 0.0, -1.0, 7, 6)),
+    "cheeks": (_c(_CHEEK_L, 0.0, -1.0, 10.5, 9), _c(_CHEEK_R, 0.0, -1.0, 10.5, 9)),
     "mouth": (_c(_CORNER_L, -0.7, -1.0), _c(_CORNER_R, 0.7, -1.0)),
-    "chin": EMOTION_PATTERNS["others"],
+    "chin": EMOTION_PATTERNS["others"][:1],
 }
 
 # Per eye: centre x, upper lid y, lower lid y, half width (photo pixels).

@@ -19,7 +19,7 @@ from inference.synth.patterns import unit_field
 from inference.synth.spec import SynthSpec, envelope, photo_to_frame
 
 _NOISE_PAD = 64
-_FACE_MARGIN = 14  # photo pixels around the face box where displacement fields may reach
+_FACE_MARGIN = 30  # photo pixels around the face box: displacement fields are ~0 beyond it
 
 
 class _Renderer:
