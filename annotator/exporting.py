@@ -112,7 +112,7 @@ def check_request(dataset: Dataset, fmt: str, selection: Selection, options: dic
 
 
 def _videos(dataset: Dataset, selection: Selection):
-    videos = dataset.videos.select_related("subject")
+    videos = dataset.videos.all()
     return videos.filter(review_state=selection.state) if selection.state else videos
 
 
@@ -166,68 +166,82 @@ class _Collector:
         )
 
 
-def _last(row) -> int:
-    return max(v for v in (row.onset, row.apex, row.offset) if v is not None)
+FRAMES = ("video_id", "kind", "onset", "apex", "offset", "emotion")
+
+
+def _intervals(rows: list[dict], collector: _Collector, ref: str) -> list[ExportInterval]:
+    """Rows as plain dicts (no model per row: 10,000 intervals stay cheap); their videos fetched once."""
+    last: dict[int, int] = {}
+    for r in rows:
+        frames = [v for v in (r["onset"], r["apex"], r["offset"]) if v is not None]
+        last[r["video_id"]] = max(last.get(r["video_id"], 0), *frames)
+    videos = Video.objects.filter(pk__in=last).select_related("subject", "dataset")
+    made = {v.pk: collector.video(v, last[v.pk]) for v in videos}
+    return [
+        ExportInterval(
+            made[r["video_id"]],
+            r["kind"],
+            r["onset"],
+            r["apex"],
+            r["offset"],
+            r.get("aus", ""),
+            r["emotion"],
+            r.get("notes", ""),
+            f"{ref}{r['id']}",
+        )
+        for r in rows
+        if made[r["video_id"]] is not None
+    ]
 
 
 def _human(dataset: Dataset, selection: Selection, collector: _Collector) -> list[ExportInterval]:
-    rows = Interval.objects.filter(video__in=_videos(dataset, selection)).select_related(
-        "video__subject", "video__dataset"
-    )
+    rows = Interval.objects.filter(video__in=_videos(dataset, selection))
     if selection.kinds:
         rows = rows.filter(kind__in=selection.kinds)
-    rows = list(rows)
-    last = _last_frames(rows)
-    out = []
-    for row in rows:
-        video = collector.video(row.video, last[row.video_id])
-        if video is not None:
-            out.append(
-                ExportInterval(
-                    video,
-                    row.kind,
-                    row.onset,
-                    row.apex,
-                    row.offset,
-                    row.aus,
-                    row.emotion,
-                    row.notes,
-                    str(row.pk),
-                )
-            )
-    return out
+    return _intervals(list(rows.values("id", *FRAMES, "aus", "notes")), collector, "")
 
 
 def _predicted(
     run: PredictionRun, dataset: Dataset, selection: Selection, collector: _Collector
 ) -> list[ExportInterval]:
     """The run's visible predictions: not rejected and scoring at least the run's threshold."""
-    rows = (
-        Prediction.objects.filter(run=run, video__in=_videos(dataset, selection), score__gte=run.threshold)
-        .exclude(status=Prediction.Status.REJECTED)
-        .select_related("video__subject", "video__dataset")
-    )
+    rows = Prediction.objects.filter(
+        run=run, video__in=_videos(dataset, selection), score__gte=run.threshold
+    ).exclude(status=Prediction.Status.REJECTED)
     if selection.kinds:
         rows = rows.filter(kind__in=selection.kinds)
-    rows = list(rows)
-    last = _last_frames(rows)
-    out = []
-    for row in rows:
-        video = collector.video(row.video, last[row.video_id])
-        if video is not None:
-            out.append(
-                ExportInterval(
-                    video, row.kind, row.onset, row.apex, row.offset, emotion=row.emotion, ref=f"p{row.pk}"
-                )
+    return _intervals(list(rows.values("id", *FRAMES)), collector, "p")
+
+
+@dataclass
+class Collected:
+    intervals: list[ExportInterval]
+    notes: list[str]  # videos left out or completed from the dataset's defaults
+    truths: list[ExportInterval] | None = None  # the human labels, when a run is exported
+
+
+def collect(dataset: Dataset, fmt: str, selection: Selection, run: PredictionRun | None = None) -> Collected:
+    """The writer's inputs for `fmt`: human intervals, or the run's predictions with the humans as truth."""
+    notes: list[str] = []
+    collector = _Collector(fmt, notes)
+    if run is not None:
+        intervals = _predicted(run, dataset, selection, collector)
+        if not intervals:
+            raise ExportError(
+                _empty_message(dataset, selection, f"visible predictions in run {run.name!r}", notes)
             )
-    return out
-
-
-def _last_frames(rows) -> dict[int, int]:
-    last: dict[int, int] = {}
-    for row in rows:
-        last[row.video_id] = max(last.get(row.video_id, 0), _last(row))
-    return last
+        truths = _human(dataset, selection, collector) if fmt == "megc-log" else None
+    else:
+        intervals, truths = _human(dataset, selection, collector), None
+        if not intervals:
+            raise ExportError(_empty_message(dataset, selection, "labelled intervals", notes))
+    if fmt in FILE_NUMBER_FORMATS and all(iv.video.first_frame_number is None for iv in intervals):
+        raise ExportError(
+            f"{fmt} counts frames by image file number, and no exported video has them: dataset "
+            f"{dataset.name!r} counts frames as {dataset.get_frame_convention_display()!r} and its videos "
+            "were not ingested from image folders; export samm-lv, csv or eaf instead"
+        )
+    return Collected(intervals, notes, truths)
 
 
 def label_revision(dataset: Dataset) -> int | None:
@@ -272,28 +286,12 @@ def export(
     options = dict(options or {})
     run = check_request(dataset, fmt, selection, options)
     revision = label_revision(dataset)
-    notes: list[str] = []
-    collector = _Collector(fmt, notes)
-    if run is not None:
-        intervals = _predicted(run, dataset, selection, collector)
-        if not intervals:
-            raise ExportError(
-                _empty_message(dataset, selection, f"visible predictions in run {run.name!r}", notes)
-            )
-    else:
-        intervals = _human(dataset, selection, collector)
-        if not intervals:
-            raise ExportError(_empty_message(dataset, selection, "labelled intervals", notes))
+    collected = collect(dataset, fmt, selection, run)
     if fmt == "megc-log":
-        options["truths"] = _human(dataset, selection, collector)
+        options["truths"] = collected.truths
     if fmt == "clips":
         options["crops"] = _crops
-    if fmt in FILE_NUMBER_FORMATS and all(iv.video.first_frame_number is None for iv in intervals):
-        raise ExportError(
-            f"{fmt} counts frames by image file number, and no exported video has them: dataset "
-            f"{dataset.name!r} counts frames as {dataset.get_frame_convention_display()!r} and its videos "
-            "were not ingested from image folders; export samm-lv, csv or eaf instead"
-        )
+    intervals, notes = collected.intervals, collected.notes
     out_path = Path(out_path)
     report = write(fmt, intervals, out_path, overwrite=overwrite, **options)
     try:
@@ -365,4 +363,13 @@ def summary(record: ExportRecord) -> dict:
     }
 
 
-__all__ = ["EXTENSIONS", "ExportError", "Selection", "check_request", "export", "parse_kinds", "summary"]
+__all__ = [
+    "EXTENSIONS",
+    "ExportError",
+    "Selection",
+    "check_request",
+    "collect",
+    "export",
+    "parse_kinds",
+    "summary",
+]
