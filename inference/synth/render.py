@@ -15,8 +15,9 @@ import cv2
 import numpy as np
 
 from inference.synth.face import FACE_BOX, scene_bgr
+from inference.synth.motion import envelope, photo_to_frame
 from inference.synth.patterns import unit_field
-from inference.synth.spec import SynthSpec, envelope, photo_to_frame
+from inference.synth.spec import SynthSpec
 
 _NOISE_PAD = 64
 _FACE_MARGIN = 30  # photo pixels around the face box: displacement fields are ~0 beyond it

@@ -14,12 +14,14 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 
 from inference.synth.face import BLINK_CLOSED, FACE_BOX, FACE_CENTER, NO_FACE_SCENES, REGIONS, Box, scene_bgr
+from inference.synth.motion import photo_to_frame
 from inference.synth.patterns import EMOTION_REGIONS, EMOTIONS
 
 KINDS = ("ME", "MaE", "blink")
 ME_SECONDS = (0.2, 0.5)
 MAE_SECONDS = (0.5, 4.0)
 BLINK_SECONDS = (0.1, 0.3)
+FACE_HEIGHT = 0.42  # face box height / frame height, as in lab recordings of a seated subject
 
 
 @dataclass
@@ -65,7 +67,7 @@ class SynthSpec:
     noise: float
     head_turns: list[HeadTurn] = field(default_factory=list)
     flicker: float = 1.0
-    face_height: float = 0.42
+    face_height: float = FACE_HEIGHT
     scene: str = "astronaut"
 
     def __post_init__(self) -> None:
@@ -165,49 +167,6 @@ def _box_in_frame(matrix: np.ndarray, box: Box) -> tuple[float, float, float, fl
     return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
 
 
-def envelope(onset: int, apex: int, offset: int, index: np.ndarray) -> np.ndarray:
-    """Intensity 0..1: smooth rise over onset..apex (1 at apex), fall over apex..offset.
-
-    Non-zero on every frame of onset..offset inclusive, zero outside, so the ground-truth span is
-    exactly the frames that differ from neutral.
-    """
-    i = np.asarray(index, np.float64)
-    rise = (i - onset + 1) / (apex - onset + 1)
-    fall = (offset + 1 - i) / (offset + 1 - apex)
-    t = np.where(i <= apex, rise, fall)
-    t = np.where((i >= onset) & (i <= offset), np.clip(t, 0.0, 1.0), 0.0)
-    return np.sin(t * math.pi / 2) ** 2
-
-
-def head_pose(spec: SynthSpec, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per frame (dx, dy, angle in degrees, scale): slow drift from the seed plus head turns."""
-    t = np.asarray(index, np.float64) / spec.fps
-    rng = np.random.default_rng([spec.seed, 7])
-    unit = spec.height / 480.0
-    periods = rng.uniform(3.0, 9.0, size=(4, 2))
-    phases = rng.uniform(0, 2 * math.pi, size=(4, 2))
-    wave = np.sin(2 * math.pi * t[None, None, :] / periods[..., None] + phases[..., None]).mean(axis=1)
-    m = spec.head_motion
-    dx, dy = 2.5 * m * unit * wave[0], 1.5 * m * unit * wave[1]
-    angle, scale = 0.6 * m * wave[2], 1.0 + 0.006 * m * wave[3]
-    for turn in spec.head_turns:
-        env = envelope(turn.onset, turn.apex, turn.offset, index)
-        dx, dy, angle = dx + turn.dx * env, dy + turn.dy * env, angle + turn.angle * env
-    return dx, dy, angle, scale
-
-
-def photo_to_frame(spec: SynthSpec, index: np.ndarray) -> np.ndarray:
-    """(N, 2, 3) affine matrices from photo pixels to frame pixels for the frames ``index``."""
-    dx, dy, angle, scale = head_pose(spec, index)
-    theta = np.radians(angle)
-    s = spec.scale * scale
-    cos, sin = s * np.cos(theta), s * np.sin(theta)
-    cx, cy = spec.anchor
-    tx = spec.width / 2 + dx - (cos * cx - sin * cy)
-    ty = spec.height * 0.47 + dy - (sin * cx + cos * cy)
-    return np.stack([np.stack([cos, -sin, tx], -1), np.stack([sin, cos, ty], -1)], axis=1)
-
-
 def no_face_spec(
     seed: int,
     *,
@@ -286,7 +245,7 @@ def make_spec(
     rng = np.random.default_rng([seed, 1])
     frame_count = _frames(seconds, fps)
     unit = height / 480.0
-    scale = 0.42 * height / (FACE_BOX[3] - FACE_BOX[1])
+    scale = FACE_HEIGHT * height / (FACE_BOX[3] - FACE_BOX[1])
     kinds = ["ME"] * n_me + ["MaE"] * n_mae + ["blink"] * n_blinks + ["turn"] * head_turns
     kinds = [kinds[i] for i in rng.permutation(len(kinds))]
     drawn = []
