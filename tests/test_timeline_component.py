@@ -168,7 +168,7 @@ def test_create_interval_with_keys_reaches_the_server(open_page, harness) -> Non
     [saved] = h.store.all()
     assert (saved["kind"], saved["onset"], saved["apex"], saved["offset"]) == ("MaE", 10, 13, 17)
     assert state(page, "selected") is None
-    assert page.evaluate("localStorage.length") == 0
+    assert page.evaluate("localStorage.length") == 0  # nothing left unsaved
 
 
 def test_drag_offset_handle_snaps_to_frames(open_page, harness) -> None:
@@ -265,7 +265,27 @@ def test_unsaved_interval_survives_a_reload(open_page, harness) -> None:
     wait_until(page, "window.mestudioTimeline.pendingCount === 0", timeout=8000)  # retried by itself
     [saved] = h.store.all()
     assert (saved["onset"], saved["offset"]) == (5, 9)
-    assert page.evaluate("localStorage.length") == 0
+    assert page.evaluate("localStorage.length") == 0  # nothing left unsaved
+
+
+def test_closed_tabs_unsaved_work_is_taken_over_but_a_live_tabs_is_not(open_page, harness) -> None:
+    h, url = harness
+    page = open_page(url)
+    interval = {"kind": "ME", "onset": 50, "apex": None, "offset": 60, "aus": "", "emotion": "", "notes": ""}
+    page.evaluate(
+        """(local) => {
+          const put = (tab, seen, onset) => localStorage.setItem(`mestudio:timeline:7:unsaved:${tab}`,
+            JSON.stringify({ seen, unsaved: [{ base: null, local: { ...local, onset } }] }));
+          put('closed', 0, 50);
+          put('live', Date.now(), 70);
+        }""",
+        interval,
+    )
+    page.reload()
+    wait_until(page, "mestudioTimeline.intervals.length === 1 && mestudioTimeline.pendingCount === 0")
+    assert [(i["onset"], i["offset"]) for i in h.store.all()] == [(50, 60)]
+    keys = page.evaluate("Object.keys(localStorage)")
+    assert keys == ["mestudio:timeline:7:unsaved:live"], "the live tab's record stays for that tab"
 
 
 def test_invalid_edit_is_refused_and_reported(open_page, harness) -> None:

@@ -2,12 +2,25 @@
 // last confirmed (`server`) and what the coder wants (`local`, null = deleted). Any difference is sent
 // at once with the server's version; edits made while a request is in flight are sent after it.
 // 409 stops the entry and keeps both sides for the coder to choose; nothing is overwritten silently.
-// Entries that differ from the server are mirrored to localStorage until the server has them.
+// Entries that differ from the server are mirrored to localStorage until the server has them, under a
+// key per browser tab (kept across reloads by sessionStorage) so two tabs never overwrite each other;
+// a tab's leftovers are taken over by the next page of the same video once that tab has gone quiet.
 
 import { ApiError, fillUrl } from "./api.js";
 
 export const FIELDS = ["kind", "onset", "apex", "offset", "aus", "emotion", "notes"];
 const RETRY_MS = 2000;
+const HEARTBEAT_MS = 5000;
+const STALE_MS = 15000; // a tab silent this long is closed: its unsaved work may be taken over
+
+function tabId() {
+  let id = sessionStorage.getItem("mestudio:timeline:tab");
+  if (!id) {
+    id = Math.random().toString(36).slice(2, 10);
+    sessionStorage.setItem("mestudio:timeline:tab", id);
+  }
+  return id;
+}
 
 export function pickFields(obj) {
   if (!obj) return null;
@@ -26,7 +39,8 @@ export class IntervalSync {
     this.entries = new Map();
     this.undoStack = [];
     this.redoStack = [];
-    this.storageKey = `mestudio:timeline:${config.video.id}:unsaved`;
+    this.storagePrefix = `mestudio:timeline:${config.video.id}:unsaved:`;
+    this.storageKey = this.storagePrefix + tabId();
     this.nextKey = 1;
     this.retryTimer = null;
   }
@@ -34,12 +48,7 @@ export class IntervalSync {
   /** Take the server's list, then re-apply whatever an earlier page left unsaved in localStorage. */
   load(serverList) {
     for (const obj of serverList) this.entries.set(`s${obj.id}`, this.newEntry(`s${obj.id}`, obj));
-    let saved = [];
-    try {
-      saved = JSON.parse(localStorage.getItem(this.storageKey) || "[]");
-    } catch {
-      console.error("timeline: unreadable unsaved edits in localStorage, ignored");
-    }
+    const { saved, adopted } = this.readStorage();
     for (const { base, local } of saved) {
       if (!base) {
         const entry = this.newEntry(`n${this.nextKey++}`, null);
@@ -61,6 +70,29 @@ export class IntervalSync {
     }
     for (const key of this.entries.keys()) this.sync(key);
     this.persist();
+    for (const key of adopted) localStorage.removeItem(key);
+    setInterval(() => this.pendingCount() && this.persist(), HEARTBEAT_MS);
+  }
+
+  /** This tab's unsaved edits, plus those of tabs of the same video that have been closed. */
+  readStorage() {
+    const saved = [];
+    const adopted = [];
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i);
+      if (!key.startsWith(this.storagePrefix)) continue;
+      let record;
+      try {
+        record = JSON.parse(localStorage.getItem(key));
+      } catch {
+        console.error(`timeline: unreadable unsaved edits in localStorage ${key}, left as they are`);
+        continue;
+      }
+      if (key !== this.storageKey && Date.now() - record.seen < STALE_MS) continue; // a live tab's
+      saved.push(...record.unsaved);
+      if (key !== this.storageKey) adopted.push(key);
+    }
+    return { saved, adopted };
   }
 
   newEntry(key, server) {
@@ -236,7 +268,7 @@ export class IntervalSync {
     const unsaved = [...this.entries.values()]
       .filter((e) => e.conflict || this.dirty(e))
       .map((e) => ({ base: e.server, local: e.local }));
-    if (unsaved.length) localStorage.setItem(this.storageKey, JSON.stringify(unsaved));
+    if (unsaved.length) localStorage.setItem(this.storageKey, JSON.stringify({ seen: Date.now(), unsaved }));
     else localStorage.removeItem(this.storageKey);
   }
 
