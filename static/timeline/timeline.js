@@ -106,7 +106,11 @@ export class Timeline {
       })
       .catch((err) => this.failed("motion signals", err, null));
     const [intervals, predictions] = await Promise.all([
-      this.api.get(this.config.intervals_url),
+      this.api.get(this.config.intervals_url).catch((err) => {
+        this.config.can_edit = false; // editing blind could duplicate or overwrite intervals
+        this.els.flash.textContent = `intervals could not be loaded (${err.status || "network"}): read only, reload to edit`;
+        throw err;
+      }),
       this.api.get(this.config.predictions_url).catch((err) => this.failed("predictions", err, [])),
     ]);
     this.predictions = predictions;
