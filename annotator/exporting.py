@@ -97,6 +97,9 @@ def check_request(dataset: Dataset, fmt: str, selection: Selection, options: dic
     if unknown:
         accepted = ", ".join(allowed) if allowed else "none"
         raise ExportError(f"{fmt}: unknown option(s) {', '.join(unknown)} (accepted: {accepted})")
+    for key in ("media_url", "video_url"):
+        if key in options:
+            _check_template(key, str(options[key]))
     parse_kinds(list(selection.kinds))
     run = None
     if selection.run_id is not None:
@@ -109,6 +112,18 @@ def check_request(dataset: Dataset, fmt: str, selection: Selection, options: dic
         if str(options.get("dataset", "")).strip() not in ("1", "2"):
             raise ExportError("megc-log: option dataset must be 1 (SAMM) or 2 (CAS(ME)^2)")
     return run
+
+
+URL_FIELDS = ("name", "subject", "video_id", "megc_id", "fps", "frame_count")
+
+
+def _check_template(key: str, template: str) -> None:
+    """A media/video URL template may use only the video's fields, so a job cannot fail on it later."""
+    try:
+        template.format(**dict.fromkeys(URL_FIELDS, "x"))
+    except (KeyError, IndexError, ValueError) as exc:
+        fields = ", ".join(f"{{{f}}}" for f in URL_FIELDS)
+        raise ExportError(f"option {key} {template!r}: {exc!s} is not a field; use {fields}") from exc
 
 
 def _videos(dataset: Dataset, selection: Selection):

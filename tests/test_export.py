@@ -226,6 +226,8 @@ def test_megc_log_needs_a_run_and_a_dataset_number(dataset, two_videos, tmp_path
     other = PredictionRunFactory()
     with pytest.raises(ExportError, match=f"run {other.pk} is not a prediction run of dataset"):
         exporting.export(dataset, "csv", tmp_path / "l.csv", Selection(run_id=other.pk))
+    with pytest.raises(ExportError, match="option media_url '{folder}/{name}.mp4': 'folder' is not a field"):
+        exporting.export(dataset, "eaf", tmp_path / "e.zip", options={"media_url": "{folder}/{name}.mp4"})
     assert list(tmp_path.iterdir()) == []
 
 
@@ -503,6 +505,9 @@ def test_api_export_job_list_and_download(api, dataset, two_videos, member):
         "s01_v1,ME,10,14,20,4+L10,disgust,01,clear",
         "s02_v1,blink,5,,8,,,02,",
     ]
+    api(coder).post("/api/exports/", body, format="json")
+    (again,) = _run_export_jobs()
+    assert ExportRecord.objects.get(job=again).sha256 == ExportRecord.objects.get(job=job).sha256
     bad = api(coder).post("/api/exports/", body | {"format": "samm"}, format="json")
     assert bad.status_code == 202  # accepted; the job fails with the reason
     (failed,) = _run_export_jobs()
