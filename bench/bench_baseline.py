@@ -3,7 +3,8 @@
 Three corpora from ``inference.synth`` (several subjects; ME, MaE, blinks, head turns, slow head
 drift, sensor noise), each with its own seeds: *tune*, on which the default parameters were
 chosen; *test*, whose failures were looked at once (so it is no longer untouched); *holdout*,
-never looked at before the reported run. Rendered videos and ingests are cached under
+never looked at before the reported run. Renders are cached by parameters only: delete the cache
+folder after a change to ``inference.synth`` to render with the new generator. Rendered videos and ingests are cached under
 ``--cache`` (re-running only re-spots). Spotting speed is measured on the ingested motion
 signals, as a multiple of real time (frames / fps / seconds spent).
 
