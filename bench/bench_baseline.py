@@ -3,12 +3,12 @@
 Three corpora from ``inference.synth`` (several subjects; ME, MaE, blinks, head turns, slow head
 drift, sensor noise), each with its own seeds: *tune*, on which the default parameters were
 chosen; *test*, whose failures were looked at once (so it is no longer untouched); *holdout*,
-never looked at before the reported run. Renders are cached by parameters only: delete the cache
-folder after a change to ``inference.synth`` to render with the new generator. Rendered videos and ingests are cached under
-``--cache`` (re-running only re-spots). Spotting speed is measured on the ingested motion
-signals, as a multiple of real time (frames / fps / seconds spent).
+never looked at before the reported run. Rendered videos, ingests and window speeds are cached
+under ``--cache`` (re-running only re-spots), keyed by parameters only: delete the folder after
+a change to ``inference.synth`` or ``inference.media``. Spotting speed is measured on the
+ingested signals, as a multiple of real time (frames / fps / seconds spent).
 
-    .venv/bin/python bench/bench_baseline.py [--cache DIR] [--quick]
+    .venv/bin/python bench/bench_baseline.py [--cache DIR] [--only tune|test|holdout] [--no-window]
 """
 
 from __future__ import annotations
