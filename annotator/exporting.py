@@ -60,6 +60,7 @@ LABELS = {
 USER_OPTIONS = {"megc-log": ("dataset",), "eaf": ("media_url",), "labelstudio": ("video_url",)}
 FILE_NUMBER_FORMATS = ("casme2", "samm", "casme3-a")
 NEEDS_MEDIA = ("au-matrix", "clips")  # the true frame count (au-matrix) or the stored crops (clips)
+RECORD_FILE_MAX = ExportRecord._meta.get_field("file").max_length
 MAX_LISTED = 200  # skipped intervals kept in a record; the count is always complete
 _MEGC_ID = re.compile(r"^s?(\d+)_(\d{4})")
 
@@ -299,6 +300,11 @@ def export(
     by default the absolute output path. Raises ExportError, with nothing written, for bad input.
     """
     options = dict(options or {})
+    file = record_file or str(Path(out_path).resolve())
+    if len(file) > RECORD_FILE_MAX:
+        raise ExportError(
+            f"output path {file!r} is longer than the {RECORD_FILE_MAX} characters a record keeps"
+        )
     run = check_request(dataset, fmt, selection, options)
     revision = label_revision(dataset)
     collected = collect(dataset, fmt, selection, run)
@@ -314,7 +320,7 @@ def export(
             return ExportRecord.objects.create(
                 dataset=dataset,
                 format=fmt,
-                file=record_file or str(out_path.resolve()),
+                file=file,
                 sha256=report.sha256,
                 params={**selection.params(), "options": _shown(options), "report": _report(report, notes)},
                 counts={

@@ -340,6 +340,9 @@ def test_existing_target_is_refused_and_left_alone(dataset, two_videos, tmp_path
     with pytest.raises(ExportError, match="exists"):
         exporting.export(dataset, "csv", target)
     assert target.read_text() == "keep me" and not ExportRecord.objects.exists()
+    with pytest.raises(ExportError, match="is longer than the 255 characters a record keeps"):
+        exporting.export(dataset, "csv", tmp_path / ("x" * 240 + ".csv"))
+    assert [p.name for p in tmp_path.iterdir()] == ["g.csv"]
 
 
 @pytest.mark.django_db
@@ -443,6 +446,7 @@ def test_page_starts_an_export_job_and_lists_the_download(client, dataset, two_v
     response = client.post(
         reverse("dataset_export_start", args=[dataset.pk]),
         {"format": "eaf", "media_url": "{name}.avi", "kinds": ["ME", "MaE"]},
+        HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200 and b"queued" in response.content
     (job,) = _run_export_jobs()
@@ -469,8 +473,14 @@ def test_page_form_errors_and_roles(client, dataset, two_videos, member):
         client.post(reverse("dataset_export_start", args=[dataset.pk]), {"format": "csv"}).status_code == 403
     )
     client.force_login(member(Role.ANNOTATOR))
-    response = client.post(reverse("dataset_export_start", args=[dataset.pk]), {"format": "megc-log"})
+    start = reverse("dataset_export_start", args=[dataset.pk])
+    response = client.post(start, {"format": "megc-log"}, HTTP_HX_REQUEST="true")
     assert b"choose a run" in response.content and not Job.objects.exists()
+    plain = client.post(start, {"format": "megc-log"}, follow=True)  # no htmx: back to the dataset page
+    assert plain.redirect_chain[-1][0] == reverse("dataset_detail", args=[dataset.pk])
+    assert b"Export: megc-log scores a run" in plain.content and not Job.objects.exists()
+    plain = client.post(start, {"format": "csv"}, follow=True)
+    assert b"Export job #" in plain.content and Job.objects.get().params["format"] == "csv"
     client.force_login(member(Role.OWNER, "stranger"))  # owner of this dataset ...
     other = DatasetFactory()
     assert client.get(reverse("dataset_exports", args=[other.pk])).status_code == 404  # ... not of that one

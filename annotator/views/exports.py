@@ -1,9 +1,10 @@
 """The dataset page's Export card: start an export job, list past exports, download their files."""
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import access
@@ -101,8 +102,14 @@ def dataset_exports(request: HtmxHttpRequest, dataset_id: int):
 @require_POST
 def dataset_export_start(request: HtmxHttpRequest, dataset_id: int):
     dataset = access.get_dataset_for_user(request.user, dataset_id, CAN_EDIT)
+    """htmx swaps the card in place; a plain form post (no script) comes back to the dataset page."""
     form = ExportForm(dataset, request.POST)
     if not form.is_valid():
+        if not request.htmx:
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, f"Export: {error}")
+            return redirect("dataset_detail", dataset.pk)
         return _panel(request, dataset, form)
     data = form.cleaned_data
     job = start_job(
@@ -111,6 +118,9 @@ def dataset_export_start(request: HtmxHttpRequest, dataset_id: int):
         params={"format": data["format"], **data["selection"].params(), "options": data["options"]},
         user=request.user,
     )
+    if not request.htmx:
+        messages.success(request, f"Export job #{job.pk} queued; its file appears in the Export card.")
+        return redirect("dataset_detail", dataset.pk)
     return _panel(request, dataset, ExportForm(dataset, initial={"format": data["format"]}), started=job)
 
 
