@@ -5,7 +5,7 @@
 // <script type="module" src="/static/timeline/timeline.js"></script>. The root gets data-ready="true"
 // once intervals are loaded and data-frame="N" whenever frame N (0-based) is on the canvas.
 // window.mestudioTimeline is a frozen, read-only view: frame, paintedFrame, playing, speed,
-// droppedFrames, playedFrames, selected, intervals, pendingCount, view, layout, cache, timings.
+// droppedFrames, playedFrames, stalledTicks, selected, intervals, pendingCount, view, layout, cache, timings.
 
 import { Api, fillUrl } from "./api.js";
 import { FrameCache } from "./frames.js";
@@ -380,6 +380,7 @@ export class Timeline {
       get speed() { return v.speed; },
       get droppedFrames() { return v.droppedFrames; },
       get playedFrames() { return v.playedFrames; },
+      get stalledTicks() { return v.stalledTicks; },
       get selected() { const s = tl.selectedItem(); return s ? structuredClone({ type: s.type, ...s.item }) : null; },
       get intervals() { return structuredClone(tl.intervalList()); },
       get pendingCount() { return tl.sync.pendingCount(); },

@@ -24,6 +24,7 @@ export class Viewer {
     this.lastShown = -1;
     this.droppedFrames = 0;
     this.playedFrames = 0;
+    this.stalledTicks = 0; // animation frames in playback whose frame was not decoded yet
     this.pendingInput = null; // {frame, t, cold}: the step whose paint we time
     this.latencies = { warm: [], cold: [] };
     this.firstPaintAt = null;
@@ -122,6 +123,7 @@ export class Viewer {
       return;
     }
     const near = this.frames.nearest(frame);
+    if (this.playing) this.stalledTicks += 1;
     this.painted = -1;
     delete this.root.dataset.frame;
     if (near && near.index !== this.placeholder) {
