@@ -235,6 +235,9 @@ def make_spec(
 
     ME last 0.2-0.5 s with 2-4 px amplitude (scaled by height/480), MaE 0.7-2.5 s with 5-9 px,
     blinks 0.1-0.25 s and close the eyes fully. ``emotions`` restricts the drawn emotions.
+    ``head_motion`` scales the slow drift, ``noise`` the sensor noise (sigma 2 gray levels at 1),
+    ``flicker`` the brightness flicker (about 1.5 gray levels at 1); ``head_turns`` sudden turns
+    (0.5-1 s, up to 15 px and 5 degrees) are distractors, kept in ``spec.head_turns``, not events.
     """
     pool = tuple(emotions) if emotions is not None else EMOTIONS
     bad = [e for e in pool if e not in EMOTIONS]
