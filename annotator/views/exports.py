@@ -16,6 +16,7 @@ from ..models.review import ReviewState
 from . import HtmxHttpRequest
 
 RECENT = 20
+SHOWN_SKIPS = 10  # per record on the page; the job result and the API have up to 200
 
 
 class ExportForm(forms.Form):
@@ -68,6 +69,13 @@ def _describe(record: ExportRecord) -> None:
     scope += [",".join(params["kinds"])] if params.get("kinds") else []
     scope += [params["scheme"]] if params.get("scheme") else []
     record.scope = " · ".join(scope)
+    report = params.get("report", {})
+    record.lines = [
+        *report.get("conventions", []),
+        *(f"{rule}: {n}" for rule, n in report.get("sentinels", {}).items()),
+        *(f"skipped {s['interval']}: {s['reason']}" for s in report.get("skipped", [])[:SHOWN_SKIPS]),
+        *report.get("notes", []),
+    ]
 
 
 def _panel(
