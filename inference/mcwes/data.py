@@ -159,6 +159,7 @@ def snippet_inputs(video: VideoInput, config: MCWESConfig) -> SnippetInputs:
     c = config.crop_size
     crops = np.stack([cv2.resize(video.crops[i], (c, c), interpolation=cv2.INTER_AREA) for i in idx])
     crops = crops.astype(np.float32) / 255.0
+    crops -= crops.mean(axis=(1, 2), keepdims=True)  # global brightness changes are not expressions
     # motion between canonical frames = sum of the source-frame magnitudes it spans
     cum = np.concatenate([np.zeros((1, video.motion.shape[1])), np.cumsum(video.motion, 0)])
     motion = (cum[idx + 1] - cum[np.concatenate([[0], idx[:-1] + 1])]).astype(np.float32)

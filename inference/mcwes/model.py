@@ -1,7 +1,9 @@
 """MC-WES network: two small snippet encoders, per-stream temporal attention, fused CAS head.
 
 Small on purpose (~0.1 M parameters): it must train on two CPU cores in minutes. One forward call
-handles one video of S snippets; the temporal head treats the snippets as a 1-D sequence.
+handles one video of S snippets; the temporal head treats the snippets as a 1-D sequence. Temporal
+convolutions pad by replication: zero padding makes the first and last snippets recognisable,
+and the attention learned to fire there in every video (a shortcut seen on the synthetic corpus).
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ def _cnn(in_ch: int, out_dim: int) -> nn.Sequential:
 
 def _attention(dim: int) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv1d(dim, dim // 2, 3, padding=1), nn.ReLU(), nn.Conv1d(dim // 2, 1, 1), nn.Sigmoid()
+        nn.Conv1d(dim, dim // 2, 3, padding=1, padding_mode="replicate"),
+        nn.ReLU(),
+        nn.Conv1d(dim // 2, 1, 1),
+        nn.Sigmoid(),
     )
 
 
@@ -69,12 +74,15 @@ class MCWESNet(nn.Module):
             self.enc_reg = nn.Sequential(nn.Linear(L * config.n_regions, h), nn.ReLU())
             self.enc_flow = nn.Sequential(nn.Linear(2 * h, h), nn.ReLU())
         # temporal context per stream before attention and fusion
-        self.ctx_img = nn.Sequential(nn.Conv1d(h, h, 3, padding=1), nn.ReLU())
-        self.ctx_flow = nn.Sequential(nn.Conv1d(h, h, 3, padding=1), nn.ReLU())
+        self.ctx_img = nn.Sequential(nn.Conv1d(h, h, 3, padding=1, padding_mode="replicate"), nn.ReLU())
+        self.ctx_flow = nn.Sequential(nn.Conv1d(h, h, 3, padding=1, padding_mode="replicate"), nn.ReLU())
         self.att_img = _attention(h)
         self.att_flow = _attention(h)
         self.cas = nn.Sequential(
-            nn.Conv1d(2 * h, h, 3, padding=1), nn.ReLU(), nn.Dropout(config.dropout), nn.Conv1d(h, 3, 1)
+            nn.Conv1d(2 * h, h, 3, padding=1, padding_mode="replicate"),
+            nn.ReLU(),
+            nn.Dropout(config.dropout),
+            nn.Conv1d(h, 3, 1),
         )
 
     def encode(self, x: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
