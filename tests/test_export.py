@@ -456,7 +456,7 @@ def test_page_starts_an_export_job_and_lists_the_download(client, dataset, two_v
     assert record.file == f"exports/{dataset.pk}/eaf-{job.pk}.zip" and record.created_by == coder
     panel = client.get(reverse("dataset_exports", args=[dataset.pk]))
     link = reverse("export_download", args=[dataset.pk, record.pk])
-    assert link.encode() in panel.content
+    assert link.encode() in panel.content and b"an interval ends at the start of the frame" in panel.content
     download = client.get(link)
     body = b"".join(download.streaming_content)
     assert hashlib.sha256(body).hexdigest() == record.sha256
@@ -481,6 +481,11 @@ def test_page_form_errors_and_roles(client, dataset, two_videos, member):
     assert b"Export: megc-log scores a run" in plain.content and not Job.objects.exists()
     plain = client.post(start, {"format": "csv"}, follow=True)
     assert b"Export job #" in plain.content and Job.objects.get().params["format"] == "csv"
+    run = PredictionRunFactory(dataset=dataset)
+    form = {"format": "megc-log", "run": run.pk, "megc_dataset": "2", "media_url": "{name}.mp4"}
+    client.post(start, form, HTTP_HX_REQUEST="true")
+    job = Job.objects.get(params__format="megc-log")
+    assert (job.params["run"], job.params["options"]) == (run.pk, {"dataset": "2"})  # media_url is eaf's
     client.force_login(member(Role.OWNER, "stranger"))  # owner of this dataset ...
     other = DatasetFactory()
     assert client.get(reverse("dataset_exports", args=[other.pk])).status_code == 404  # ... not of that one
