@@ -20,7 +20,7 @@ RECENT = 20
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="Sheet", help_text="xlsx / xls coding sheet, ELAN .eaf or generic .csv")
+    file = forms.FileField(label="File", help_text="xlsx / xls coding sheet, ELAN .eaf or generic .csv")
     format = forms.ChoiceField(
         choices=[("", "detect"), *((f, f) for f in FORMATS if f != "smic")], required=False
     )
