@@ -14,9 +14,9 @@ duration; suppress eye-only events as blinks and events where the common motion 
 head movements; NMS; cap per minute.
 
 Slow MaEs move less per frame than per-frame flow noise. Given ``window_values`` (flow across
-±h frames, ``signals.window_speed``), the same steps run on it too and the two readings of each
-movement are reconciled: the sharper per-frame one for short movements, the window one for
-long ones.
+±h frames, ``signals.window_speed``), the same steps run on it too (edges at half height; a run
+short enough to be a blurred ME loses half of the blur) and the two readings of each movement
+are reconciled: the sharper per-frame one for short movements, the window one for long ones.
 
 Choices (MEGC baselines MDMD / flow feature difference -> what we do, and why):
 
@@ -245,6 +245,10 @@ def _detect(
     for left, right, height, lead in _runs(accumulated, z, frames, params, fall):
         onset = int(starts[left])
         offset = max(onset, int(ends[right]) - step)
+        if not step and offset - onset + 1 <= (params.me_max_s + 2 * params.window_half_s) * fps:
+            # short enough to be an ME widened by the window's blur: undo half of the blur
+            trim = min(round(params.window_half_s * fps) // 2, (offset - onset) // 2)
+            onset, offset = onset + trim, offset - trim
         mass = np.cumsum(np.clip(z[left : right + 1, lead], 0.0, None))
         j = left + int(np.searchsorted(mass, mass[-1] / 2))
         apex = min(max(int(starts[j] + (ends[j] - starts[j]) // 2), onset), offset)
