@@ -282,6 +282,20 @@ def _emotion(
     return label, composite
 
 
+def _warn_file_numbers(plan: _Plan, video: Video, record: IntervalRecord) -> None:
+    """Image file numbers on a video decoded from a video file are counted from its first_frame_number."""
+    if record.frame_convention != FRAME_FILE_NUMBER or record.first_frame is not None:
+        return
+    if video.source_path and Path(video.source_path).is_dir():
+        return
+    warning = (
+        f"video {video.name!r} has no image file numbers (not ingested from an image folder): "
+        f"file numbers taken to count from {video.first_frame_number} at frame index 0"
+    )
+    if warning not in plan.warnings:
+        plan.warnings.append(warning)
+
+
 def _existing(dataset: Dataset, sha: str) -> tuple[set, set, set]:
     """What the dataset already holds: provenance keys of this file, interval frames, waiting frames."""
     intervals = Interval.objects.filter(video__dataset=dataset)
@@ -332,6 +346,7 @@ def _plan(dataset: Dataset, report: ImportReport, fmt: str, sha: str, file_name:
                 in pending
             )
         else:
+            _warn_file_numbers(plan, target.row, record)
             try:
                 values = to_indices(target.row, written, record.frame_convention, record.first_frame)
             except ValidationError as exc:

@@ -207,6 +207,10 @@ def test_subjects_and_videos_matched_across_spellings(dataset, owner, tmp_path):
     rows = [["006", "006_1_2", 1, 5100, 5104, 5120, 21, "Micro - 1/2", "4+7", "Anger", "IV", ""]]
     report = import_file(dataset, Request(sheets.samm(tmp_path / "samm.xlsx", rows)), user=owner).report
     assert report["intervals_created"] == 1 and report["subjects_created"] == []
+    assert report["warnings"] == [
+        "video '006_1_2' has no image file numbers (not ingested from an image folder): "
+        "file numbers taken to count from 5000 at frame index 0"
+    ]
     assert list(samm_video.intervals.values_list("onset", "apex", "offset", "emotion")) == [
         (100, 104, 120, "anger")
     ]
