@@ -265,6 +265,20 @@ def label_revision(dataset: Dataset) -> int | None:
     return Revision.objects.filter(video__dataset=dataset).aggregate(latest=Max("id"))["latest"]
 
 
+def _consistent(
+    dataset: Dataset, fmt: str, selection: Selection, run: PredictionRun | None, tries: int = 3
+) -> tuple[int | None, Collected]:
+    """Labels read between two equal revision ids, so the recorded revision is the one exported."""
+    for _ in range(tries):
+        before = label_revision(dataset)
+        collected = collect(dataset, fmt, selection, run)
+        if label_revision(dataset) == before:
+            return before, collected
+    raise ExportError(
+        f"the labels of {dataset.name!r} changed during {tries} tries to read them; export again"
+    )
+
+
 def _crops(video: ExportVideo, start: int, stop: int):
     folder = Video.objects.values_list("media_dir", flat=True).get(pk=int(video.video_id))
     return read_crops(Path(settings.MEDIA_ROOT) / folder, start, stop)
@@ -306,8 +320,7 @@ def export(
             f"output path {file!r} is longer than the {RECORD_FILE_MAX} characters a record keeps"
         )
     run = check_request(dataset, fmt, selection, options)
-    revision = label_revision(dataset)
-    collected = collect(dataset, fmt, selection, run)
+    revision, collected = _consistent(dataset, fmt, selection, run)
     if fmt == "megc-log":
         options["truths"] = collected.truths
     if fmt == "clips":

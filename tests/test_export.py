@@ -303,6 +303,25 @@ def test_same_labels_same_bytes_and_revision_recorded(dataset, two_videos, tmp_p
     assert third.params["report"]["sentinels"] == {"apex unknown -> -1": 1, "offset unknown -> -1": 1}
 
 
+@pytest.mark.django_db
+def test_labels_changed_while_reading_are_read_again(dataset, two_videos, tmp_path, monkeypatch):
+    a, _ = two_videos
+    real, calls = exporting.collect, []
+
+    def racing(*args):
+        result = real(*args)
+        if not calls:  # a coder saves while the first read is under way
+            interval = a.intervals.get(kind="ME")
+            labels.update_interval(interval.pk, {"onset": 11}, interval.version, None)
+        calls.append(result)
+        return result
+
+    monkeypatch.setattr(exporting, "collect", racing)
+    record = exporting.export(dataset, "csv", tmp_path / "g.csv")
+    assert len(calls) == 2 and record.label_revision == exporting.label_revision(dataset)
+    assert "s01_v1,ME,11,14,20," in (tmp_path / "g.csv").read_text()
+
+
 # --- bad input: clear messages, nothing left behind -----------------------------------------
 
 
