@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import datasets, exports, frames, imports, jobs, media, videos
+from .views import datasets, enhance, exports, frames, imports, jobs, media, videos
 
 urlpatterns = [
     path("", datasets.dataset_list, name="dataset_list"),
@@ -36,6 +36,8 @@ urlpatterns = [
     path("videos/<int:video_id>/chunks/<int:index>", frames.video_chunk, name="video_chunk"),
     path("videos/<int:video_id>/frames/<int:index>.jpg", frames.video_frame, name="video_frame"),
     path("videos/<int:video_id>/overview.jpg", frames.video_overview, name="video_overview"),
+    path("videos/<int:video_id>/face-track.json", enhance.video_face_track, name="video_face_track"),
+    path("videos/<int:video_id>/enhance/<str:mode>.png", enhance.video_enhance, name="video_enhance"),
     path("jobs/", jobs.job_list, name="job_list"),
     path("jobs/<int:job_id>/", jobs.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/retry/", jobs.job_retry, name="job_retry"),

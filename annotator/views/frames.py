@@ -74,6 +74,8 @@ def video_overview(request: HtmxHttpRequest, video_id: int):
 @require_GET
 def video_timeline_config(request: HtmxHttpRequest, video_id: int):
     """Everything the timeline component needs to start, in one request."""
+    from .enhance import WINDOW as ENHANCE_WINDOW  # enhance builds on this module
+
     video = access.get_video_for_user(request.user, video_id)
     dataset = video.dataset
     frames: dict = {}
@@ -91,6 +93,7 @@ def video_timeline_config(request: HtmxHttpRequest, video_id: int):
                 or overview_indices(manifest["frame_count"]),
                 "width": manifest.get("width"),
                 "height": manifest.get("height"),
+                "has_face": (video_store_path(video) / "track.npz").exists(),
             }
         except MediaError:
             frames = {}
@@ -117,6 +120,9 @@ def video_timeline_config(request: HtmxHttpRequest, video_id: int):
             },
             "frames": frames,
             "motion_url": reverse("video-motion", args=[video.pk]),
+            "face_track_url": reverse("video_face_track", args=[video.pk]),
+            "enhance_url": reverse("video_enhance", args=[video.pk, "MODE"]).replace("MODE", "{mode}"),
+            "enhance_window": ENHANCE_WINDOW,
             "intervals_url": reverse("interval-list") + f"?video={video.pk}",
             "interval_url": interval_url.replace("/0/", "/{id}/"),
             "interval_create_url": reverse("interval-list"),

@@ -4,9 +4,11 @@ Each frame shows its index in large digits (for people) and as a 20-bit bar code
 (for tests: white block = 1, most significant bit first).
 """
 
+import json
 import struct
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -92,3 +94,26 @@ class FrameSource:
             for i in self.overview_frames()
         ]
         return encode_jpeg(np.hstack(thumbs))
+
+
+def write_barcode_store(folder: Path, frame_count: int, width: int = 160, height: int = 120) -> dict:
+    """A real frame store (chunks, overview, manifest) of bar-coded frames, without decoding a video.
+
+    The Django app serves it like an ingested one once a Video's media_dir points at `folder`.
+    """
+    from inference.media.framestore import CHUNK_SIZE, ChunkWriter, FrameStore, write_overview
+
+    writer = ChunkWriter(folder / "chunks", CHUNK_SIZE)
+    for index in range(frame_count):
+        if writer.needs(index):
+            writer.add(index, render_frame(index, width, height))
+    writer.flush()
+    manifest = {
+        "version": 1, "frame_count": frame_count, "chunk_size": CHUNK_SIZE, "width": width,
+        "height": height, "source_width": width, "source_height": height, "grayscale": False,
+        "fps": 30.0, "first_frame_number": 0,
+    }  # fmt: skip
+    if not (folder / "manifest.json").exists():
+        manifest["overview_frames"] = write_overview(FrameStore(folder, manifest=manifest), height=36)
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+    return json.loads((folder / "manifest.json").read_text())
