@@ -11,6 +11,7 @@ from ..importing import place_waiting_labels
 from ..jobs import JobContext, JobFailure, job_handler
 from ..models import Job, Video
 from ..models.videos import IngestState
+from .spotting import prelabel_after_ingest
 
 INGEST_WORKERS = 2  # parallel parts per video; the pipeline splits the video at chunk boundaries
 
@@ -60,6 +61,7 @@ def ingest_video(job: Job, ctx: JobContext) -> dict:
         messages.append(
             f"{outside} interval(s) start beyond the last frame ({result.frame_count - 1}); check them."
         )
+    prelabel_after_ingest(video)  # queues the baseline when the dataset asks for it
     return {
         "frame_count": result.frame_count,
         "fps": result.fps,

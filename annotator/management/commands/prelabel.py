@@ -1,0 +1,41 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from annotator import jobs
+from annotator.models import Dataset, Job, ModelCheckpoint, PredictionRun
+
+
+class Command(BaseCommand):
+    help = "Pre-label a dataset (or one video) with the baseline spotter or a trained MC-WES checkpoint."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--model", choices=["baseline", "mcwes"], default="baseline")
+        parser.add_argument("--checkpoint", type=int, help="ModelCheckpoint id (MC-WES).")
+        parser.add_argument("--dataset", required=True, help="Dataset name.")
+        parser.add_argument("--video", type=int, help="Only this video id.")
+        parser.add_argument("--name", default="", help="Run name (default: model and time).")
+        parser.add_argument("--now", action="store_true", help="Run in this process instead of a worker.")
+
+    def handle(self, *args, model, checkpoint, dataset, video, name, now, **options):
+        target = Dataset.objects.filter(name=dataset).first()
+        if target is None:
+            raise CommandError(f"No dataset called {dataset!r}.")
+        if model == PredictionRun.Model.MCWES:
+            if checkpoint is None:
+                raise CommandError("--model mcwes needs --checkpoint ID (a trained MC-WES; see `train`).")
+            found = ModelCheckpoint.objects.filter(pk=checkpoint, dataset=target).first()
+            if found is None:
+                raise CommandError(f"No checkpoint #{checkpoint} in dataset {dataset!r}.")
+            if found.kind != ModelCheckpoint.Kind.MCWES:
+                raise CommandError(f"Checkpoint #{checkpoint} is a {found.kind} model, not MC-WES.")
+        if video is not None and not target.videos.filter(pk=video).exists():
+            raise CommandError(f"Dataset {dataset!r} has no video #{video}.")
+        params = {"model": model, "checkpoint": checkpoint, "video": video, "run_name": name}
+        job = jobs.start_job("prelabel", dataset=target, params=params)
+        if not now:
+            self.stdout.write(f"Queued prelabel job #{job.pk}.")
+            return
+        jobs.execute(job.pk)
+        job.refresh_from_db()
+        if job.state != Job.State.SUCCEEDED:
+            raise CommandError(f"prelabel job #{job.pk} failed: {job.error}")
+        self.stdout.write(self.style.SUCCESS(f"job #{job.pk}: {job.result}"))
