@@ -14,7 +14,7 @@ export const KEY_HELP = [
   ["Delete", "delete selected interval"],
   ["n / p", "next / previous interval"],
   ["Ctrl+Z / Ctrl+Shift+Z", "undo / redo (saved to the server)"],
-  ["y / x", "accept / reject selected prediction"],
+  ["y / x", "accept / reject selected prediction; y on an interval takes its suggested emotion"],
   ["+ / -", "zoom in / out"],
   ["g", "go to frame (dataset numbering)"],
   ["?", "this help"],

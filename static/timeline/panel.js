@@ -111,6 +111,7 @@ export class Panel {
       el("label", { class: "mt-wide" }, "emotion",
         field("emotion", "select", { onchange: (e) => edit({ emotion: e.target.value }) },
           el("option", { value: "" }, "—"), options(dataset.emotions))),
+      this.suggestion = el("div", { class: "mt-suggestion", "data-testid": "suggestion", hidden: true }),
       el("label", { class: "mt-wide" }, "notes",
         field("notes", "textarea", { rows: 2, onchange: (e) => edit({ notes: e.target.value }) })),
       this.status,
@@ -133,6 +134,7 @@ export class Panel {
     this.status.textContent = `${STATUS_TEXT[item.status]}${version}${error ? ` — ${error}` : ""}`;
     this.status.dataset.state = item.status;
     this.showConflict(entry);
+    this.showSuggestion(entry.server, item);
     const serverVersion = entry.server?.version;
     if (entry.server && (this.history.key !== item.key || this.history.version !== serverVersion)) {
       this.history = { key: item.key, version: serverVersion };
@@ -156,6 +158,17 @@ export class Panel {
     const focused = document.activeElement === this.inputs.aus;
     this.auSuggest.replaceChildren(...(focused ? completeAU(text) : []).map(([n, name]) =>
       el("button", { type: "button", onmousedown: complete(n) }, `AU${n} ${name}`)));
+  }
+
+  /** The recognition model's emotion for this interval, with its confidence, until the coder takes it. */
+  showSuggestion(server, item) {
+    const suggested = server?.suggested_emotion;
+    this.suggestion.hidden = !suggested;
+    if (!suggested) return;
+    const score = server.emotion_scores?.[suggested];
+    const confidence = typeof score === "number" ? ` (confidence ${score.toFixed(2)})` : "";
+    const taken = item.emotion === suggested;
+    this.suggestion.textContent = `suggested: ${suggested}${confidence}${taken ? " · taken" : " · press y to take it"}`;
   }
 
   showConflict(entry) {

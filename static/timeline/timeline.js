@@ -10,6 +10,7 @@
 import { Api, fillUrl } from "./api.js";
 import { FrameCache } from "./frames.js";
 import { commandFor, KEY_HELP } from "./keys.js";
+import { Lens } from "./lens.js";
 import { Panel } from "./panel.js";
 import { IntervalSync } from "./sync.js";
 import { LABEL_W, Track } from "./track.js";
@@ -18,9 +19,11 @@ import { SPEEDS, Viewer } from "./viewer.js";
 const HTML = `
 <div class="mt-main">
   <div class="mt-stage"><canvas class="mt-frame" data-testid="frame-canvas"></canvas>
+    <canvas class="mt-frame mt-overlay" data-testid="face-overlay" hidden></canvas>
     <div class="mt-help" data-testid="help" hidden></div>
     <form class="mt-goto" hidden><label>go to frame <input type="number" data-testid="goto-input"></label></form>
   </div>
+  <aside class="mt-lens" data-testid="lens" hidden></aside>
   <aside class="mt-panel" data-testid="panel"></aside>
 </div>
 <div class="mt-bar">
@@ -73,6 +76,11 @@ export class Timeline {
     this.sync = new IntervalSync({ api: this.api, config, onChange: () => this.changed() });
     this.track = new Track({ tl: this, overview: $(".mt-overview"), canvas: $(".mt-track") });
     this.panel = new Panel({ tl: this, node: $(".mt-panel") });
+    // The lens needs the face track and crops, which only an ingest with a face produces.
+    if (frames.has_face && config.enhance_url) {
+      this.lens = new Lens({ tl: this, node: $(".mt-lens"), frameCanvas: $(".mt-frame"), overlay: $(".mt-overlay") });
+      $(".mt-main").classList.add("mt-with-lens");
+    }
     for (const [keys, what] of KEY_HELP) {
       const row = document.createElement("div");
       row.append(Object.assign(document.createElement("kbd"), { textContent: keys }), Object.assign(document.createElement("span"), { textContent: what }));
@@ -204,6 +212,7 @@ export class Timeline {
       `frame ${cursor} · #${number} · ${formatTime(cursor / video.fps)} / ${video.frame_count} frames${loading}`;
     this.els.speed.textContent = `${this.viewer.playing ? "▶" : "❚❚"} ${speedLabel(this.viewer.speed)}`;
     this.els.kind.textContent = `new: ${this.newKind}`;
+    this.lens?.update();
   }
 
   flash(text) {
@@ -341,6 +350,7 @@ export class Timeline {
   }
 
   async accept(sel) {
+    if (sel?.type === "interval") return this.acceptSuggestion(sel.item);
     if (sel?.type !== "prediction") return this.flash("select a prediction to accept");
     if (sel.item.status !== "pending") return this.flash(`this prediction is already ${sel.item.status}`);
     const overrides = this.predEdits.get(sel.item.id);
@@ -355,6 +365,15 @@ export class Timeline {
     } catch (err) {
       this.flash(`accept failed: ${err.status === 400 ? JSON.stringify(err.body) : err.status || "network"}`);
     }
+  }
+
+  /** y on an interval: take the emotion the recognition model (MOL) suggested. */
+  acceptSuggestion(item) {
+    const suggested = this.sync.get(item.key)?.server?.suggested_emotion;
+    if (!suggested) return this.flash("this interval has no suggested emotion");
+    if (item.emotion === suggested) return this.flash(`emotion is already ${suggested}`);
+    this.editSelected({ emotion: suggested });
+    this.flash(`emotion set to the suggested ${suggested}`);
   }
 
   async reject(sel) {
