@@ -1,6 +1,6 @@
 """MOL benchmark: size, FLOPs, CPU inference speed, and LOSO scores on synthetic 3-class clips.
 
-Usage: PYTHONPATH=. .venv/bin/python bench/bench_mol.py [--subjects 4] [--per-class 2] [--steps 40] [--skip-loso]
+Usage: PYTHONPATH=. .venv/bin/python bench/bench_mol.py [--subjects 3] [--steps 120] [--skip-loso] [--skip-speed]
 
 The LOSO part trains a reduced model (FlowNetC widths x ``--flow-width``, lr ``--lr``) for a few
 steps per fold so it finishes in minutes on 2 shared cores; its scores say whether the pipeline
@@ -142,15 +142,15 @@ def run_loso(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subjects", type=int, default=4)
+    parser.add_argument("--subjects", type=int, default=3)
     parser.add_argument("--per-class", type=int, default=2)
     parser.add_argument("--fps", type=float, default=60.0)
-    parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=120)
+    parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--flow-width", type=float, default=0.125)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--log-every", type=int, default=10)
+    parser.add_argument("--log-every", type=int, default=20)
     parser.add_argument("--skip-loso", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     args = parser.parse_args()
