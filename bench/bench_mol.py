@@ -3,8 +3,9 @@
 Usage: PYTHONPATH=. .venv/bin/python bench/bench_mol.py [--subjects 3] [--steps 120] [--skip-loso] [--skip-speed]
 
 The LOSO part trains a reduced model (FlowNetC widths x ``--flow-width``, lr ``--lr``) for a few
-steps per fold so it finishes in minutes on 2 shared cores; its scores say whether the pipeline
-learns emotion-specific motion, not what the full model reaches on a real corpus.
+steps per fold so it finishes on 2 shared cores (~17 min at load 15); its scores say whether the
+pipeline learns emotion-specific motion, not what the full model reaches on a real corpus. The
+generator's "subjects" are seeds over one face photo, so subject shift is far smaller than real.
 """
 
 import argparse
