@@ -111,6 +111,13 @@ def select_videos(dataset: Dataset, names: Iterable[str] | None = None, state: s
     return [found[n] for n in wanted]
 
 
+def covered_videos(run: PredictionRun) -> list[Video]:
+    """The videos a run looked at: those it predicted on and those its job reports as done."""
+    ids = set(Prediction.objects.filter(run=run).values_list("video_id", flat=True))
+    ids |= set((run.report or {}).get("done", []))
+    return list(Video.objects.filter(pk__in=ids, dataset=run.dataset))
+
+
 @dataclass
 class RunEvaluation:
     run: PredictionRun
@@ -161,10 +168,13 @@ def evaluate_run(
 ) -> RunEvaluation:
     """MEGC spotting of a run against the human labels, per video and pooled, with F1 per IoU level.
 
+    Videos: the named subset, else those the run covered (a run over part of a dataset is not
+    charged with misses on videos it never saw; an imported file covers the videos it names).
+
     Recognition (accuracy, UF1, UAR, confusion) is computed on the matched intervals where both
     sides carry an emotion; spot-then-recognise = overall spotting F1 x that UF1.
     """
-    chosen = select_videos(run.dataset, videos)
+    chosen = select_videos(run.dataset, videos) if videos is not None else covered_videos(run)
     truth = human_spans(chosen, annotator)
     preds = run_spans(run, chosen)
     spotting = evaluate_spotting(

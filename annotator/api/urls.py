@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from . import exports, imports, views
+from . import exports, imports, review, views
 
 router = DefaultRouter()
 router.register("datasets", views.DatasetViewSet, basename="dataset")
@@ -14,6 +14,8 @@ router.register("predictions", views.PredictionViewSet, basename="prediction")
 router.register("jobs", views.JobViewSet, basename="job")
 router.register("exports", exports.ExportViewSet, basename="export")
 router.register("imports", imports.ImportViewSet, basename="import")
+router.register("review", review.ReviewViewSet, basename="review")
+router.register("comments", review.CommentViewSet, basename="comment")
 
 urlpatterns = [
     path("", include(router.urls)),
