@@ -466,12 +466,11 @@ def _create_video(dataset: Dataset, target: _Target, subjects: dict[str, Subject
     )
 
 
-def _apply(dataset: Dataset, plan: _Plan, record: ImportRecord, user, progress: Progress) -> None:
+def _apply(dataset: Dataset, plan: _Plan, record: ImportRecord, user) -> None:
     subjects: dict[str, Subject] = {}
     waiting: list[PendingInterval] = []
     annotator = user if user is not None and user.is_authenticated else None
-    total = max(len(plan.items), 1)
-    for number, item in enumerate(plan.items, start=1):
+    for item in plan.items:
         if item.target.row is None:
             item.target.row = _create_video(dataset, item.target, subjects)
         provenance = {**item.provenance, "import": record.pk}
@@ -489,8 +488,6 @@ def _apply(dataset: Dataset, plan: _Plan, record: ImportRecord, user, progress: 
             )
         else:
             create_interval(item.target.row, item.values, annotator, provenance=provenance)
-        if number % 500 == 0:
-            progress(10 + 85 * number / total, "write", f"{number} of {len(plan.items)} labels written")
     PendingInterval.objects.bulk_create(waiting, batch_size=500)
     if plan.emotions_added:
         dataset.emotions = [*dataset.emotions, *plan.emotions_added]
@@ -515,7 +512,9 @@ def import_file(
     progress(2, "read", f"Reading {request.shown_name}")
     reader, fmt, chosen = _read(dataset, request)
     sha = file_sha256(request.path)
-    progress(8, "match", f"{len(reader.records)} labels read; matching videos")
+    # Progress written inside the transaction would stay invisible until it commits: say it now.
+    action = "checking" if dry_run else "matching and writing (one transaction)"
+    progress(10, "import", f"{len(reader.records)} labels read from {reader.rows_read} rows; {action}")
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)  # one import at a time per dataset
         plan = _plan(dataset, reader, fmt, sha, request.shown_name)
@@ -531,7 +530,7 @@ def import_file(
             created_by=user if user is not None and user.is_authenticated else None,
         )
         if not dry_run:
-            _apply(dataset, plan, record, user, progress)
+            _apply(dataset, plan, record, user)
         report["dry_run"] = dry_run
         report["seconds"] = round(time.perf_counter() - started, 3)
         record.report = report
