@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import F
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -239,7 +240,9 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
             qs = qs.filter(video_id=video)
         if run is not None:
             qs = qs.filter(run_id=run)
-        return qs.select_related("run").filter(score__gte=0).order_by("video", "onset", "id")
+        return (
+            qs.select_related("run").filter(score__gte=F("run__threshold")).order_by("video", "onset", "id")
+        )
 
     def get_object(self):
         return access.get_prediction_for_user(self.request.user, int(self.kwargs["pk"]))
