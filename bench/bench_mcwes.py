@@ -104,6 +104,7 @@ def main() -> None:
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     ap.add_argument("--threads", type=int, default=1, help="1 is fastest for these tiny convolutions")
     ap.add_argument("--cache", default="/tmp/mcwes_bench_cache")
+    ap.add_argument("--modes", default="video,frame", help="supervision modes to run, comma-separated")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     cache_dir = Path(args.cache)
@@ -122,7 +123,7 @@ def main() -> None:
     )
     snippet_cache: dict = {}
     rows = []
-    for mode in ("video", "frame"):
+    for mode in args.modes.split(","):
         config = MCWESConfig(epochs=args.epochs, supervision=mode)
         print(f"supervision={mode}")
         r = run_mode(videos, config, device, snippet_cache)
