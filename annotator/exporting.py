@@ -20,7 +20,17 @@ from annotator.formats.records import FRAME_FILE_NUMBER
 from annotator.formats.writers import FORMATS, ExportError, ExportInterval, ExportReport, ExportVideo, write
 from inference.media.pipeline import read_crops
 
-from .models import Dataset, ExportRecord, Interval, IntervalKind, Prediction, PredictionRun, Revision, Video
+from .models import (
+    Dataset,
+    ExportRecord,
+    Interval,
+    IntervalKind,
+    Job,
+    Prediction,
+    PredictionRun,
+    Revision,
+    Video,
+)
 
 EXTENSIONS = {
     "casme2": ".xlsx",
@@ -370,9 +380,13 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def job_file(dataset: Dataset, fmt: str, job_id: int) -> str:
-    """Where the export job `job_id` writes, relative to MEDIA_ROOT: one file per job, never reused."""
-    return f"exports/{dataset.pk}/{fmt}-{job_id}{EXTENSIONS[fmt]}"
+def job_file(dataset: Dataset, fmt: str, job: Job) -> str:
+    """Where an export job writes, relative to MEDIA_ROOT: one file per job, the same on a retry.
+
+    The job's creation time is in the name because ids can come back (a database restored from a
+    backup) and an old export's file must never be replaced by a new one.
+    """
+    return f"exports/{dataset.pk}/{fmt}-{job.pk}-{job.created_at:%Y%m%d%H%M%S}{EXTENSIONS[fmt]}"
 
 
 def download_path(record: ExportRecord) -> Path | None:

@@ -472,7 +472,8 @@ def test_page_starts_an_export_job_and_lists_the_download(client, dataset, two_v
     assert job.state == Job.State.SUCCEEDED, job.error
     assert job.queue == "io" and job.params["options"] == {"media_url": "{name}.avi"}
     record = ExportRecord.objects.get(job=job)
-    assert record.file == f"exports/{dataset.pk}/eaf-{job.pk}.zip" and record.created_by == coder
+    stamp = f"{job.created_at:%Y%m%d%H%M%S}"
+    assert record.file == f"exports/{dataset.pk}/eaf-{job.pk}-{stamp}.zip" and record.created_by == coder
     panel = client.get(reverse("dataset_exports", args=[dataset.pk]))
     link = reverse("export_download", args=[dataset.pk, record.pk])
     assert link.encode() in panel.content and b"an interval ends at the start of the frame" in panel.content

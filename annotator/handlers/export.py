@@ -17,7 +17,7 @@ def export_dataset(job: Job, ctx: JobContext) -> dict:
         return summary(done)
     dataset = Dataset.objects.get(pk=job.dataset_id)
     params = job.params
-    relative = job_file(dataset, params["format"], job.pk)
+    relative = job_file(dataset, params["format"], job)
     target = Path(settings.MEDIA_ROOT) / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     selection = Selection(params.get("state") or "", tuple(params.get("kinds") or ()), params.get("run"))
