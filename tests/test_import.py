@@ -443,3 +443,41 @@ def test_import_job_on_a_real_worker(celery_worker, dataset, tmp_path):
     job = wait_for_job(job)
     assert job.state == Job.State.SUCCEEDED and job.queue == "io", job.error
     assert job.result["waiting_for_video"] == 4 and PendingInterval.objects.count() == 4
+
+
+@pytest.mark.parametrize(
+    ("fmt", "build", "expected"),
+    [
+        (
+            "casme3-a",
+            lambda p: sheets.casme3_a(
+                p / "a.xlsx",
+                [["spNO.1", "a", 10, 20, 30, "4+7", "Micro-expression", "I"]],
+                [["spNO.1", "a", 3, 9]],
+            ),
+            {("a", "ME", 10, 20, 30, "file_number"), ("a", "blink", 3, None, 9, "file_number")},
+        ),
+        (
+            "casme3-c",
+            lambda p: sheets.casme3_c(p / "c.xlsx", [[1, 1, 1200, 1260, "1,2，4", "negative"]]),
+            {("1", "ME", 1200, None, 1260, "position_1")},
+        ),
+        (
+            "mmew",
+            lambda p: sheets.mmew(p / "m.xlsx", [["S01", "S01-01-001", 1, 12, 30, "4", "disgust", ""]]),
+            {("S01-01-001", "ME", 1, 12, 30, "relative_1")},
+        ),
+        (
+            "smic",
+            lambda p: sheets.smic_tree(p / "SMIC", {"HS/s1/micro/negative/s1_ne_01": range(1698, 1712)}),
+            {("s1_ne_01", "ME", 1698, None, 1711, "file_number")},
+        ),
+    ],
+)
+def test_other_layouts_wait_as_written(dataset, owner, tmp_path, fmt, build, expected):
+    report = import_file(dataset, Request(build(tmp_path)), user=owner).report
+    assert report["format"] == fmt and report["refused"] == []
+    waiting = PendingInterval.objects.values_list(
+        "video__name", "kind", "onset", "apex", "offset", "frame_convention"
+    )
+    assert set(waiting) == expected
