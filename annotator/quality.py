@@ -23,7 +23,7 @@ from inference.metrics.recognition import evaluate_recognition
 from inference.metrics.spans import Span, iou
 from inference.metrics.spotting import SpottingResult, evaluate_spotting, evaluate_video
 
-from .models import Dataset, Interval, Prediction, PredictionRun, Video
+from .models import Dataset, Interval, Prediction, PredictionRun, ReviewTransition, Video
 
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -233,8 +233,8 @@ def compare_video(video: Video, iou: float = 0.5, run=None, other=None, base=Non
         theirs = human_spans([video], other).by_video[video.name]
         result = evaluate_agreement({video.name: human}, {video.name: theirs}, iou_threshold=iou)
         matches = [(a, b, v) for _, a, b, v in result.pairs]
-        misses = [(s, _best(s, theirs)) for _, s in result.only_a]
-        extras = [(s, _best(s, human)) for _, s in result.only_b]
+        misses = [(s, best_iou(s, theirs)) for _, s in result.only_a]
+        extras = [(s, best_iou(s, human)) for _, s in result.only_b]
 
     def side(span: Span) -> dict[str, Any]:
         return {k: getattr(span, k) for k in ("kind", "onset", "apex", "offset", "emotion")} | {
@@ -254,5 +254,21 @@ def compare_video(video: Video, iou: float = 0.5, run=None, other=None, base=Non
     }
 
 
-def _best(span: Span, others: list[Span]) -> float:
+def best_iou(span: Span, others: list[Span]) -> float:
+    """The largest IoU of a span with any of the others (0 when none): how near a miss came."""
     return max((iou(span, o) for o in others), default=0.0)
+
+
+def progress_over_time(videos) -> dict[str, list[tuple[Any, int]]]:
+    """Videos in annotation, submitted and accepted after each recorded transition (replayed in order)."""
+    videos = list(videos)
+    state = {v.pk: "new" for v in videos}
+    shown = ("in_annotation", "submitted", "accepted")
+    series: dict[str, list[tuple[Any, int]]] = {s: [] for s in shown}
+    moves = ReviewTransition.objects.filter(video__in=videos).order_by("at", "id")
+    for move in moves.values_list("video_id", "to_state", "at"):
+        video_id, target, at = move
+        state[video_id] = target
+        for s in shown:
+            series[s].append((at, sum(v == s for v in state.values())))
+    return series

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import datasets, enhance, exports, frames, imports, jobs, media, videos
+from .views import datasets, enhance, exports, frames, imports, jobs, media, quality, review, videos
 
 urlpatterns = [
     path("", datasets.dataset_list, name="dataset_list"),
@@ -38,6 +38,20 @@ urlpatterns = [
     path("videos/<int:video_id>/overview.jpg", frames.video_overview, name="video_overview"),
     path("videos/<int:video_id>/face-track.json", enhance.video_face_track, name="video_face_track"),
     path("videos/<int:video_id>/enhance/<str:mode>.png", enhance.video_enhance, name="video_enhance"),
+    path("datasets/<int:dataset_id>/review/", review.dataset_review, name="dataset_review"),
+    path("datasets/<int:dataset_id>/quality/", quality.dataset_quality, name="dataset_quality"),
+    path("datasets/<int:dataset_id>/quality/runs/<int:run_id>/", quality.run_quality, name="run_quality"),
+    path("datasets/<int:dataset_id>/quality/agreement/", quality.agreement, name="quality_agreement"),
+    path(
+        "datasets/<int:dataset_id>/quality/predictions/",
+        quality.predictions_upload,
+        name="predictions_upload",
+    ),
+    path("videos/<int:video_id>/review/", review.video_review, name="video_review"),
+    path("videos/<int:video_id>/review/move/", review.video_move, name="video_move"),
+    path("videos/<int:video_id>/review/assign/", review.video_assign, name="video_assign"),
+    path("videos/<int:video_id>/comments/", review.video_comment, name="video_comment"),
+    path("comments/<int:comment_id>/resolve/", review.comment_resolve, name="comment_resolve"),
     path("jobs/", jobs.job_list, name="job_list"),
     path("jobs/<int:job_id>/", jobs.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/retry/", jobs.job_retry, name="job_retry"),
