@@ -434,6 +434,23 @@ def test_cli_errors_are_clear(dataset, two_videos, tmp_path):
             "--option",
             "colour=red",
         )
+    (tmp_path / "old.csv").write_text("old")
+    with pytest.raises(CommandError, match="old.csv exists; add --overwrite to replace it"):
+        call_command(
+            "export", "--dataset", dataset.name, "--format", "csv", "--out", str(tmp_path / "old.csv")
+        )
+    call_command(
+        "export",
+        "--dataset",
+        dataset.name,
+        "--format",
+        "csv",
+        "--out",
+        str(tmp_path / "old.csv"),
+        "--overwrite",
+    )
+    assert (tmp_path / "old.csv").read_text().startswith("video,kind")
+    (tmp_path / "old.csv").unlink()
     with pytest.raises(CommandError, match="clips needs it ingested"):
         call_command(
             "export", "--dataset", dataset.name, "--format", "clips", "--out", str(tmp_path / "x.zip")

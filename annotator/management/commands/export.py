@@ -32,6 +32,8 @@ class Command(BaseCommand):
         target = Dataset.objects.filter(name=dataset).first()
         if target is None:
             raise CommandError(f"No dataset called {dataset!r}.")
+        if Path(out).exists() and not overwrite:
+            raise CommandError(f"{out} exists; add --overwrite to replace it")
         options = {}
         for item in option:
             key, sep, value = item.partition("=")
