@@ -452,27 +452,33 @@ def _report(
 # -- writing -----------------------------------------------------------------------------------
 
 
-def _create_video(dataset: Dataset, target: _Target, subjects: dict[str, Subject]) -> Video:
-    subject = None
-    key = _subject_key(target)
-    if key:
-        if key not in subjects:
+def _create_videos(dataset: Dataset, targets: list[_Target]) -> None:
+    """Create the videos the sheet names and the dataset lacks (ingest state new), with their subjects."""
+    subjects: dict[str, Subject] = {}
+    for target in targets:
+        key = _subject_key(target)
+        if key and key not in subjects:
             subjects[key], _ = Subject.objects.get_or_create(
                 dataset=dataset, normalized=key, defaults={"code": target.subject_code}
             )
-        subject = subjects[key]
-    return Video.objects.create(
-        dataset=dataset, name=target.name, subject=subject, ingest_state=IngestState.NEW
-    )
+    rows = [
+        Video(
+            dataset=dataset, name=t.name, subject=subjects.get(_subject_key(t)), ingest_state=IngestState.NEW
+        )
+        for t in targets
+    ]
+    Video.objects.bulk_create(rows, batch_size=500)
+    for target, row in zip(targets, rows, strict=True):
+        target.row = row
 
 
 def _apply(dataset: Dataset, plan: _Plan, record: ImportRecord, user) -> None:
-    subjects: dict[str, Subject] = {}
+    _create_videos(
+        dataset, list({id(i.target): i.target for i in plan.items if i.target.row is None}.values())
+    )
     waiting: list[PendingInterval] = []
     annotator = user if user is not None and user.is_authenticated else None
     for item in plan.items:
-        if item.target.row is None:
-            item.target.row = _create_video(dataset, item.target, subjects)
         provenance = {**item.provenance, "import": record.pk}
         if item.waiting:
             waiting.append(
