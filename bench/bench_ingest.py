@@ -6,6 +6,8 @@ Videos (generated with inference.synth, cached in --workdir so a rerun skips ren
 Each measurement runs in a fresh interpreter so its peak memory (VmHWM) is its own; for the
 2-process ingest the largest child's peak (ru_maxrss of children) is reported too. Ingest runs with DIS medium (the default)
 and, for the 2-process case, DIS fast (the speed option). "x decode" = time / raw decode time.
+"CPU ms/f" = CPU time (this process and its children) per frame: on a machine shared with other
+work, wall-clock fps says more about the neighbours than about the code; CPU time does not.
 
     .venv/bin/python bench/bench_ingest.py [--workdir DIR] [--seconds 60] [--samm-frames 1000]
 """
@@ -52,7 +54,13 @@ def measure(task: str, video: Path, out: Path, workers: int, preset: str) -> dic
     else:
         frames = ingest(video, out, workers=workers, settings=Settings(preset=preset)).frame_count
     seconds = time.perf_counter() - start
+    cpu = sum(
+        getattr(resource.getrusage(who), f)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for f in ("ru_utime", "ru_stime")
+    )
     return {
+        "cpu_ms_per_frame": 1000 * cpu / frames,
         "frames": frames,
         "seconds": seconds,
         "fps": frames / seconds,
@@ -103,8 +111,8 @@ def main() -> None:
         for task, r in rows:
             ratio = r["seconds"] / decode["seconds"]
             print(
-                f"{name:26} {task:21} {r['frames']:>6} {r['seconds']:>7.1f} {r['fps']:>7.1f} {ratio:>8.2f} "
-                f"{r['rss_mb']:>7.0f} {r['children_rss_mb']:>8.0f}"
+                f"{name:24} {task:21} {r['frames']:>6} {r['seconds']:>6.1f} {r['fps']:>6.1f} {ratio:>8.2f} "
+                f"{r['cpu_ms_per_frame']:>8.2f} {r['rss_mb']:>6.0f} {r['children_rss_mb']:>8.0f}"
             )
 
 
