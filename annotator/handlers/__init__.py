@@ -1,3 +1,3 @@
 """Job handlers, one module per kind of work; importing them registers them."""
 
-from . import export, imports, ingest, predictions_import, probe, spotting  # noqa: F401
+from . import export, imports, ingest, predictions_import, probe, recognition, spotting  # noqa: F401
