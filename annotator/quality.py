@@ -90,8 +90,13 @@ def find_annotator(dataset: Dataset, username: str):
 
 def annotators(dataset: Dataset) -> list[str]:
     """Usernames of everyone with intervals in the dataset."""
+    return annotators_of(Video.objects.filter(dataset=dataset))
+
+
+def annotators_of(videos) -> list[str]:
+    """Usernames of everyone with intervals on these videos."""
     users = get_user_model().objects.filter(
-        pk__in=Interval.objects.filter(video__dataset=dataset).values("annotator")
+        pk__in=Interval.objects.filter(video__in=videos).values("annotator")
     )
     return sorted(users.values_list("username", flat=True))
 

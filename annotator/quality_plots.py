@@ -86,7 +86,7 @@ def histograms(series: Mapping[str, Sequence[int]], title: str, xlabel: str) -> 
         ax.set_title(f"{name} (n={len(values)})", fontsize=9)
         ax.set_xlabel(xlabel, fontsize=8)
         ax.yaxis.get_major_locator().set_params(integer=True)
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(title, fontsize=10, y=1.04)
     return _svg(fig)
 
 

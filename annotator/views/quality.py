@@ -52,12 +52,12 @@ def _strip(video: Video, matches, misses, extras) -> dict:
             "title": f"{label} {span.kind} {span.onset}..{span.offset}",
         }
 
-    rects = []
+    # Unmatched first, so a match drawn over an overlapping miss stays visible.
+    rects = [rect(s, "miss", 0, f"miss (best IoU {v:.2f}):") for s, v in misses]
+    rects += [rect(s, "extra", 1, f"extra (best IoU {v:.2f}):") for s, v in extras]
     for a, b, value in matches:
         rects.append(rect(a, "match", 0, f"match IoU {value:.2f}: human"))
         rects.append(rect(b, "match", 1, f"match IoU {value:.2f}: other"))
-    rects += [rect(s, "miss", 0, f"miss (best IoU {v:.2f}):") for s, v in misses]
-    rects += [rect(s, "extra", 1, f"extra (best IoU {v:.2f}):") for s, v in extras]
     return {"video": video, "length": length, "rects": rects}
 
 
@@ -130,6 +130,9 @@ def run_quality(request: HtmxHttpRequest, dataset_id: int, run_id: int):
         )
     data = result.to_dict()
     recognition = result.recognition
+    pooled_annotators = (
+        quality.annotators_of(list(videos[n] for n in spotting.videos)) if annotator is None else []
+    )
     context = {
         "dataset": dataset,
         "run": run,
@@ -139,6 +142,7 @@ def run_quality(request: HtmxHttpRequest, dataset_id: int, run_id: int):
         "pooled": spotting.counts,
         "per_video": per_video,
         "strips": strips,
+        "pooled_annotators": pooled_annotators if len(pooled_annotators) > 1 else [],
         "f1_by_threshold": data["spotting"]["f1_by_threshold"],
         "bars_svg": mark_safe(quality_plots.per_video_bars([(n, c.tp, c.fp, c.fn) for n, c in per_video])),
         "f1_svg": mark_safe(quality_plots.f1_vs_iou(data["spotting"]["f1_by_threshold"])),

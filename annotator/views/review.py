@@ -55,7 +55,15 @@ def dataset_review(request: HtmxHttpRequest, dataset_id: int):
     total = sum(counts.values())
     members = Membership.objects.filter(dataset=dataset).select_related("user")
     role = access.role_in(request.user, dataset.pk)
-    rows = [{"video": v, "moves": review.moves_for(request.user, v)} for v in videos]
+    labels = dict(ReviewState.choices)
+    rows = [
+        {
+            "video": v,
+            "label": labels.get(v.review_state, v.review_state),
+            "moves": review.moves_for(request.user, v),
+        }
+        for v in videos
+    ]
     context = {
         "dataset": dataset,
         "rows": rows,
@@ -71,9 +79,10 @@ def dataset_review(request: HtmxHttpRequest, dataset_id: int):
     return render(request, "review/dataset.html", context)
 
 
-def _panel(request: HtmxHttpRequest, video: Video, error: str = "", status: int = 200) -> HttpResponse:
+def _panel(request: HtmxHttpRequest, video: Video, error: str = "") -> HttpResponse:
     context = {
         "video": video,
+        "state_label": dict(ReviewState.choices).get(video.review_state, video.review_state),
         "moves": review.moves_for(request.user, video),
         "transitions": video.transitions.select_related("by"),
         "comments": video.comments.select_related("author", "interval"),
@@ -81,7 +90,7 @@ def _panel(request: HtmxHttpRequest, video: Video, error: str = "", status: int 
         "can_comment": access.role_in(request.user, video.dataset_id) in CAN_EDIT,
         "error": error,
     }
-    return render(request, "review/_video_panel.html", context, status=status)
+    return render(request, "review/_video_panel.html", context)
 
 
 @login_required
@@ -92,9 +101,13 @@ def video_review(request: HtmxHttpRequest, video_id: int):
 
 
 def _back(request: HtmxHttpRequest, video: Video, error: str = "", status: int = 200) -> HttpResponse:
-    """htmx: the refreshed panel; a plain form post: back where it came from."""
+    """htmx: the refreshed panel, error shown in it (htmx swaps no 4xx, so the page keeps 200 and
+    says `HX-Refusal`: the status); a plain form post: back where it came from, with the message."""
     if request.htmx:
-        return _panel(request, video, error, status)
+        response = _panel(request, video, error)
+        if error:
+            response["HX-Refusal"] = str(status)
+        return response
     if error:
         messages.error(request, error)
     target = request.POST.get("next", "")
