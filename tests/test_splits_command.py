@@ -150,7 +150,9 @@ def test_a_leaking_split_is_refused_and_nothing_written(casme, tmp_path, monkeyp
     monkeypatch.setattr(splits, "loso", leaky)
     for scheme in ("loso", "composite3"):
         out = tmp_path / scheme
-        with pytest.raises(CommandError, match="fold 'bad': subject\\(s\\) \\S+/sub0[12] in both train and test"):
+        with pytest.raises(
+            CommandError, match="fold 'bad': subject\\(s\\) \\S+/sub0[12] in both train and test"
+        ):
             call_command("splits", "--dataset", "CASME II", "--scheme", scheme, "--out", str(out))
     assert list(tmp_path.iterdir()) == [] and not ExportRecord.objects.exists()
 
