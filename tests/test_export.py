@@ -523,6 +523,11 @@ def test_page_form_errors_and_roles(client, dataset, two_videos, member):
     client.post(start, form, HTTP_HX_REQUEST="true")
     job = Job.objects.get(params__format="megc-log")
     assert (job.params["run"], job.params["options"]) == (run.pk, {"dataset": "2"})  # media_url is eaf's
+    client.post(
+        start, {"format": "labelstudio", "video_url": "/media/{subject}/{name}.mp4"}, HTTP_HX_REQUEST="true"
+    )
+    job = Job.objects.get(params__format="labelstudio")
+    assert job.params["options"] == {"video_url": "/media/{subject}/{name}.mp4"}
     client.force_login(member(Role.OWNER, "stranger"))  # owner of this dataset ...
     other = DatasetFactory()
     assert client.get(reverse("dataset_exports", args=[other.pk])).status_code == 404  # ... not of that one

@@ -34,6 +34,12 @@ class ExportForm(forms.Form):
     media_url = forms.CharField(
         required=False, label="ELAN media", initial="{name}.mp4", widget=forms.TextInput(attrs={"size": 14})
     )
+    video_url = forms.CharField(
+        required=False,
+        label="Label Studio video",
+        initial="{name}",
+        widget=forms.TextInput(attrs={"size": 14}),
+    )
 
     def __init__(self, dataset: Dataset, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,7 +52,11 @@ class ExportForm(forms.Form):
         if self.errors:
             return data
         fmt = data["format"]
-        given = {"dataset": data.get("megc_dataset"), "media_url": data.get("media_url")}
+        given = {
+            "dataset": data.get("megc_dataset"),
+            "media_url": data.get("media_url"),
+            "video_url": data.get("video_url"),
+        }
         data["options"] = {k: v for k, v in given.items() if k in USER_OPTIONS.get(fmt, ()) and v}
         data["selection"] = Selection(
             data.get("state") or "", tuple(data.get("kinds") or ()), data.get("run")
