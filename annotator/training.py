@@ -285,3 +285,60 @@ def train_mcwes(
         )
     progress(100, "done", f"registered {record.name}")
     return record
+
+
+def _validate_file(kind: str, path: Path) -> dict:
+    """Load the file as ``kind`` (kind entry, config, every weight's shape); returns its config."""
+    if kind == ModelCheckpoint.Kind.MCWES:
+        from inference.mcwes import load_checkpoint
+
+        return load_checkpoint(path).config.to_dict()
+    if kind == ModelCheckpoint.Kind.MOL:
+        from inference.mol.checkpoint import Checkpoint
+
+        ckpt = Checkpoint.load(path)
+        ckpt.build()
+        return ckpt.to_dict().get("config", {})
+    raise SpottingError(f"Unknown model kind {kind!r}.")
+
+
+def register_upload(dataset: Dataset, kind: str, name: str, chunks, expected_sha256: str = "", user=None):
+    """Register an uploaded checkpoint after validating it; a refused file leaves nothing behind."""
+    name = name.strip()
+    if not name:
+        raise SpottingError("Give the checkpoint a name.")
+    if ModelCheckpoint.objects.filter(dataset=dataset, name=name).exists():
+        raise SpottingError(f"Dataset {dataset.name} already has a checkpoint called {name!r}.")
+    target_dir = Path(settings.MEDIA_ROOT) / "checkpoints" / str(dataset.pk)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{kind}-{slugify(name) or 'upload'}-upload.pt"
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    digest = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as fh:
+            for chunk in chunks:
+                digest.update(chunk)
+                fh.write(chunk)
+        sha = digest.hexdigest()
+        if expected_sha256 and expected_sha256.strip().lower() != sha:
+            raise SpottingError(f"The file's SHA-256 is {sha}, not the {expected_sha256.strip()} given.")
+        try:
+            config = _validate_file(kind, tmp)
+        except (ValueError, FileNotFoundError, RuntimeError) as exc:
+            raise SpottingError(
+                f"Not a usable {kind} checkpoint: {exc}".replace(str(tmp), "the file")
+            ) from exc
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return ModelCheckpoint.objects.create(
+        dataset=dataset,
+        kind=kind,
+        name=name,
+        file=str(target.relative_to(settings.MEDIA_ROOT)),
+        sha256=sha,
+        config=config,
+        training_data={"uploaded_by": getattr(user, "username", "")},
+        uploaded=True,
+        created_by=user if user is not None and user.is_authenticated else None,
+    )

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from .views import datasets, enhance, exports, frames, imports, jobs, media, quality, review, videos
+from .views import datasets, enhance, exports, frames, imports, jobs, media, quality, review, runs, videos
+from .views import models as model_views
 
 urlpatterns = [
     path("", datasets.dataset_list, name="dataset_list"),
@@ -52,6 +53,24 @@ urlpatterns = [
     path("videos/<int:video_id>/review/assign/", review.video_assign, name="video_assign"),
     path("videos/<int:video_id>/comments/", review.video_comment, name="video_comment"),
     path("comments/<int:comment_id>/resolve/", review.comment_resolve, name="comment_resolve"),
+    path("datasets/<int:dataset_id>/runs/", runs.dataset_runs, name="dataset_runs"),
+    path("datasets/<int:dataset_id>/prelabel/", runs.prelabel_start, name="prelabel_start"),
+    path("runs/<int:run_id>/", runs.run_detail, name="run_detail"),
+    path("videos/<int:video_id>/spotting/", runs.video_spotting, name="video_spotting"),
+    path("videos/<int:video_id>/weak-labels/", runs.weak_label_add, name="weak_label_add"),
+    path(
+        "videos/<int:video_id>/weak-labels/<int:label_id>/delete/",
+        runs.weak_label_delete,
+        name="weak_label_delete",
+    ),
+    path("datasets/<int:dataset_id>/models/", model_views.dataset_models, name="dataset_models"),
+    path("datasets/<int:dataset_id>/models/train/", model_views.model_train, name="model_train"),
+    path("datasets/<int:dataset_id>/models/upload/", model_views.model_upload, name="model_upload"),
+    path(
+        "datasets/<int:dataset_id>/models/<int:checkpoint_id>/download/",
+        model_views.model_download,
+        name="model_download",
+    ),
     path("jobs/", jobs.job_list, name="job_list"),
     path("jobs/<int:job_id>/", jobs.job_detail, name="job_detail"),
     path("jobs/<int:job_id>/retry/", jobs.job_retry, name="job_retry"),
