@@ -35,7 +35,10 @@ def test_megc2022(dataset, videos):
         ("15_0401girlcrashing", "ME", 10, None, 20, 1.0, ""),
     ]
     assert "first_frame_number" in run.report["frame_conversion"]
-    assert run.report["per_video_conversion"] == {"006_1": "index = number - 1", "15_0401girlcrashing": "index = number - 1"}
+    assert run.report["per_video_conversion"] == {
+        "006_1": "index = number - 1",
+        "15_0401girlcrashing": "index = number - 1",
+    }
 
 
 def test_megc2023_uses_first_frame_number(dataset):
@@ -78,13 +81,33 @@ def test_csv_is_zero_based_with_optional_columns(dataset, videos):
     [
         ("csv", "video,onset,offset,confidence\n006_1,1,2,0.5\n", "unknown column(s) 'confidence'"),
         ("megc2022", "vid,pred_onset,type\n006_1,1,me\n", "missing column(s) pred_offset"),
-        ("megc2022", "vid,pred_onset,pred_offset,type\n006_1,10,2000,me\n", "line 2 (006_1 10..2000): frames outside"),
+        (
+            "megc2022",
+            "vid,pred_onset,pred_offset,type\n006_1,10,2000,me\n",
+            "line 2 (006_1 10..2000): frames outside",
+        ),
         ("megc2022", "vid,pred_onset,pred_offset,type\n006_1,0,5,me\n", "frames outside the video"),
-        ("megc2022", "vid,pred_onset,pred_offset,type\n006_1,30,20,me\n", "line 2 (006_1 30..20): offset before onset"),
-        ("megc2022", "vid,pred_onset,pred_offset,type\n006_1,3,5,me\n006_1,3,5,me\n", "line 3 (006_1 3..5): duplicate of line 2"),
-        ("megc2022", "vid,pred_onset,pred_offset,type\n006_1,3,5,me\nnope,1,2,me\n", "unknown video id 'nope' (line(s) 3)"),
+        (
+            "megc2022",
+            "vid,pred_onset,pred_offset,type\n006_1,30,20,me\n",
+            "line 2 (006_1 30..20): offset before onset",
+        ),
+        (
+            "megc2022",
+            "vid,pred_onset,pred_offset,type\n006_1,3,5,me\n006_1,3,5,me\n",
+            "line 3 (006_1 3..5): duplicate of line 2",
+        ),
+        (
+            "megc2022",
+            "vid,pred_onset,pred_offset,type\n006_1,3,5,me\nnope,1,2,me\n",
+            "unknown video id 'nope' (line(s) 3)",
+        ),
         ("megc2022", "vid,pred_onset,pred_offset,type\ns1,3,5,me\ns2,1,2,me\n", "a file for another dataset"),
-        ("megc2022", "vid,pred_onset,pred_offset,type\n006_1,a,5,xx\n", "onset 'a' is not a whole frame number"),
+        (
+            "megc2022",
+            "vid,pred_onset,pred_offset,type\n006_1,a,5,xx\n",
+            "onset 'a' is not a whole frame number",
+        ),
         ("megc-log", "006_1 1 2 1 2 TP\n", "starts with its dataset line"),
         ("megc2023", "vid,onset,offset,type\n", "holds no predictions"),
     ],
@@ -119,7 +142,9 @@ def test_command(dataset, videos, tmp_path, capsys):
     assert "1 prediction(s) imported" in capsys.readouterr().out
     path.write_text("vid,pred_onset,pred_offset,type\nnope,11,21,me\n")
     with pytest.raises(CommandError, match="unknown video id 'nope'"):
-        call_command("import_predictions", str(path), "--format", "megc2022", "--dataset", dataset.name, "--name", "x")
+        call_command(
+            "import_predictions", str(path), "--format", "megc2022", "--dataset", dataset.name, "--name", "x"
+        )
     assert PredictionRun.objects.count() == 1
 
 
@@ -141,7 +166,9 @@ def test_page_upload_runs_job(client, member, dataset, videos, celery_worker):
     assert job.state == "succeeded", job.error
     assert rows(PredictionRun.objects.get(name="page run")) == [("006_1", "MaE", 9, None, 19, 1.0, "")]
     bad = SimpleUploadedFile("q.csv", b"vid,onset,offset,type\nnope,10,20,mae\n")
-    client.post(f"/datasets/{dataset.pk}/quality/predictions/", {"file": bad, "format": "megc2023", "name": "b"})
+    client.post(
+        f"/datasets/{dataset.pk}/quality/predictions/", {"file": bad, "format": "megc2023", "name": "b"}
+    )
     failed = wait_for_job(Job.objects.filter(kind="import_predictions").latest("pk"))
     assert failed.state == "failed" and "unknown video id 'nope'" in failed.error
     assert not PredictionRun.objects.filter(name="b").exists()

@@ -151,3 +151,56 @@ def test_comments_create_list_resolve(api, member, video):
     open_ones = client.get(f"/api/comments/?video={video.pk}&resolved=false").json()
     assert [c["frame"] for c in open_ones] == [3]
     assert client.get("/api/comments/").status_code == 400
+
+
+def test_dataset_review_page_filters_and_counts(client, member, dataset):
+    reviewer, alice = member(Role.REVIEWER), member(Role.ANNOTATOR, "alice")
+    for i, state in enumerate(["new", "submitted", "submitted", "accepted"]):
+        v = VideoFactory(dataset=dataset, name=f"clip{i}", review_state=state)
+        if i == 1:
+            v.assigned_annotator = alice
+            v.save()
+    client.force_login(reviewer)
+    page = client.get(f"/datasets/{dataset.pk}/review/").content.decode()
+    assert "Submitted 2" in page and "Accepted 1" in page and "New 1" in page
+    assert "25% of 4 videos accepted" in page and "50% submitted" in page
+    page = client.get(f"/datasets/{dataset.pk}/review/?state=submitted").content.decode()
+    assert "clip1" in page and "clip2" in page and "clip0" not in page
+    page = client.get(f"/datasets/{dataset.pk}/review/?annotator={alice.pk}").content.decode()
+    assert "clip1" in page and "clip2" not in page
+    page = client.get(f"/datasets/{dataset.pk}/review/?q=CLIP3").content.decode()
+    assert "clip3" in page and "clip1" not in page
+
+
+def test_video_panel_moves_and_stale_accept(client, member, video):
+    annotator, reviewer = member(Role.ANNOTATOR), member(Role.REVIEWER)
+    put_state(video, "submitted")
+    client.force_login(reviewer)
+    panel = client.get(f"/videos/{video.pk}/review/").content.decode()
+    assert 'value="accepted"' in panel and 'name="seen_revision" value="0"' in panel
+    labels.create_interval(
+        video, {"kind": "ME", "onset": 1, "offset": 5}, annotator
+    )  # after the panel loaded
+    response = client.post(
+        f"/videos/{video.pk}/review/move/", {"to": "accepted", "seen_revision": "0"}, HTTP_HX_REQUEST="true"
+    )
+    assert (
+        response["HX-Refusal"] == "409"
+        and "The labels changed since you loaded them" in response.content.decode()
+    )
+    video.refresh_from_db()
+    assert video.review_state == "submitted"
+    response = client.post(f"/videos/{video.pk}/review/move/", {"to": "changes_requested", "note": "apex?"})
+    assert response.status_code == 302
+    video.refresh_from_db()
+    assert video.review_state == "changes_requested"
+    client.force_login(annotator)
+    client.post(
+        f"/videos/{video.pk}/comments/", {"frame": "3", "text": "fixed onset"}, HTTP_HX_REQUEST="true"
+    )
+    panel = client.get(f"/videos/{video.pk}/review/").content.decode()
+    assert "fixed onset" in panel and "Changes requested" in panel and "apex?" in panel
+    comment = video.comments.get()
+    client.post(f"/comments/{comment.pk}/resolve/", {"resolved": "true"})
+    comment.refresh_from_db()
+    assert comment.resolved
