@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from . import exports, imports, review, views
+from . import exports, imports, models, review, views
 
 router = DefaultRouter()
 router.register("datasets", views.DatasetViewSet, basename="dataset")
@@ -16,6 +16,9 @@ router.register("exports", exports.ExportViewSet, basename="export")
 router.register("imports", imports.ImportViewSet, basename="import")
 router.register("review", review.ReviewViewSet, basename="review")
 router.register("comments", review.CommentViewSet, basename="comment")
+router.register("weak-labels", models.WeakLabelViewSet, basename="weak-label")
+router.register("runs", models.RunViewSet, basename="run")
+router.register("checkpoints", models.CheckpointViewSet, basename="checkpoint")
 
 urlpatterns = [
     path("", include(router.urls)),
