@@ -1,0 +1,206 @@
+"""MOL in the app: training clips from ME intervals with emotions, training with LOSO as a job that
+registers a checkpoint, emotion suggestions on intervals and predictions, and bad input."""
+
+import functools
+import hashlib
+import tempfile
+from pathlib import Path
+
+import pytest
+import torch
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from annotator.models import Interval, Job, ModelCheckpoint, Prediction, PredictionRun, Revision, Role
+from annotator.recognition import RecognitionError, resolve_classes, to_class, training_samples
+from inference.mol import MOL, Checkpoint, MOLConfig
+from inference.synth import make_spec
+from inference.synth.output import write_video
+from tests.factories import VideoFactory
+
+RENDERS = Path(tempfile.mkdtemp(prefix="mestudio-mol-tests-"))
+SPEC = {"seconds": 3.0, "width": 320, "height": 240, "n_me": 2, "n_mae": 0, "n_blinks": 0}
+# Seeds 1 and 3 draw one happiness and one disgust ME each; seed 2 two disgust MEs.
+FAST = ["--steps", "2", "--flow-width", "0.125", "--batch-size", "2"]
+
+
+@pytest.fixture(autouse=True)
+def small(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    torch.set_num_threads(1)
+
+
+@functools.cache
+def rendered(seed: int) -> tuple[Path, tuple]:
+    spec = make_spec(seed, emotions=["happiness", "disgust"], **SPEC)
+    path = write_video(spec, RENDERS / f"S{seed:02d}_mol.mp4")
+    return path, tuple((e.onset, e.apex, e.offset, e.emotion) for e in spec.events if e.kind == "ME")
+
+
+def ingest(dataset, seeds=(1, 3)) -> list:
+    """One video per seed (subject = position + 1), its true MEs as intervals with their emotions."""
+    videos = []
+    for k, seed in enumerate(seeds):
+        path, events = rendered(seed)
+        call_command("ingest", str(path), "--dataset", dataset.name, "--subject", f"{k + 1:02d}", "--now")
+        video = dataset.videos.get(source_path=str(path))
+        Interval.objects.bulk_create(
+            Interval(video=video, kind="ME", onset=on, apex=apex, offset=off, emotion=emotion)
+            for on, apex, off, emotion in events
+        )
+        videos.append(video)
+    return videos
+
+
+def test_class_sets_follow_the_megc_protocol(dataset):
+    assert [
+        to_class(e, ("negative", "positive", "surprise"), "megc3") for e in ("Disgust", "happiness", "others")
+    ] == [
+        "negative",
+        "positive",
+        None,
+    ]
+    assert resolve_classes(dataset, "5", ["anger", "contempt", "happiness"])[0] == "samm-5"
+    assert resolve_classes(dataset, "5", ["repression", "happiness"])[0] == "casme2-5"
+    assert to_class("Other", resolve_classes(dataset, "casme2-5", [])[1], "casme2-5") == "others"
+    assert resolve_classes(dataset, "dataset", ["Disgust", "happiness"]) == (
+        "dataset",
+        ("happiness", "disgust"),
+    )
+
+
+def test_train_with_loso_then_suggest_emotions(dataset, member, api):
+    videos = ingest(dataset)
+    first = videos[0]
+    Interval.objects.create(video=first, kind="ME", onset=2, offset=6, emotion="happiness")  # 5 frames
+    Interval.objects.create(video=first, kind="ME", onset=8, offset=8, emotion="disgust")  # 1 frame
+    VideoFactory(dataset=dataset, ingest_state="ready", subject__code="03")  # a subject with no clip
+
+    call_command(
+        "train", "--model", "mol", "--dataset", dataset.name, "--classes", "dataset", "--loso", *FAST, "--now"
+    )
+    record = ModelCheckpoint.objects.get(dataset=dataset)
+    path = Path(settings.MEDIA_ROOT) / record.file
+    assert record.kind == "mol" and record.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert Job.objects.get(kind="train_mol").queue == "models"
+    data = record.training_data
+    assert data["classes"] == ["happiness", "disgust"] and data["clips"] == 5
+    assert data["short_clips_resampled"] == 1 and data["skipped"] == {"1 frame": 1}
+    assert data["subjects"] == ["01", "02"] and data["subjects_without_clips"] == ["03"]
+    assert data["steps"] == 2 and len(data["curve"]) == 2 and set(data["normalisation"]) >= {"pixel_mean"}
+    assert record.config["flow_width"] == 0.125 and record.config["lr"] == MOLConfig().lr
+    metrics = record.metrics
+    assert metrics["folds"] == 2 and metrics["classes"] == ["happiness", "disgust"]
+    assert sum(map(sum, metrics["confusion"])) == 5 == len(metrics["per_clip"])
+    assert {f["subject"] for f in metrics["fold_details"]} == {"01", "02"}
+    for i, name in enumerate(metrics["classes"]):
+        row = metrics["confusion"][i]
+        assert metrics["recall"][name] == pytest.approx(row[i] / sum(row))
+    assert Checkpoint.load(path, expected_classes=("happiness", "disgust")).stats == data["normalisation"]
+
+    open_iv = Interval.objects.create(video=first, kind="ME", onset=40, offset=50)
+    labelled = Interval.objects.get(video=first, onset=2)
+    run = PredictionRun.objects.create(dataset=dataset, name="spots", model="baseline")
+    pred = Prediction.objects.create(run=run, video=videos[1], kind="ME", onset=20, offset=30)
+    Prediction.objects.create(run=run, video=videos[1], kind="ME", onset=5, offset=5)  # 1 frame: skipped
+    revisions = Revision.objects.count()
+    call_command(
+        "prelabel", "--model", "mol", "--checkpoint", str(record.pk), "--dataset", dataset.name, "--now"
+    )
+    result = Job.objects.get(kind="prelabel_mol").result
+    assert result["intervals"] == 1 and result["predictions"] == 1 and result["skipped_count"] == 1
+    open_iv.refresh_from_db()
+    pred.refresh_from_db()
+    for emotion, scores in (
+        (open_iv.suggested_emotion, open_iv.emotion_scores),
+        (pred.emotion, pred.emotion_scores),
+    ):
+        assert set(scores) == {"happiness", "disgust"} and sum(scores.values()) == pytest.approx(1, abs=1e-3)
+        assert emotion == max(scores, key=scores.get)
+    assert open_iv.version == 1 and Revision.objects.count() == revisions  # a suggestion is no edit
+    labelled.refresh_from_db()
+    assert labelled.suggested_emotion == "" and labelled.emotion_scores is None
+
+    client = api(member(Role.ANNOTATOR))
+    shown = client.get(f"/api/intervals/{open_iv.pk}/").json()
+    assert (
+        shown["suggested_emotion"] == open_iv.suggested_emotion
+        and shown["emotion_scores"] == open_iv.emotion_scores
+    )
+    taken = client.patch(
+        f"/api/intervals/{open_iv.pk}/", {"emotion": open_iv.suggested_emotion, "version": 1}, format="json"
+    )
+    assert taken.status_code == 200 and taken.json()["emotion"] == open_iv.suggested_emotion
+    assert taken.json()["version"] == 2
+
+    # a second run finds nothing left to suggest
+    call_command(
+        "prelabel", "--model", "mol", "--checkpoint", str(record.pk), "--dataset", dataset.name, "--now"
+    )
+    assert Job.objects.filter(kind="prelabel_mol").latest("pk").result["intervals"] == 0
+
+
+def test_one_class_and_no_emotions_are_refused_with_what_was_found(dataset):
+    ingest(dataset, seeds=(2,))
+    with pytest.raises(CommandError, match=r"at least two classes .* negative: 2"):
+        call_command("train", "--model", "mol", "--dataset", dataset.name, *FAST, "--now")
+    Interval.objects.update(emotion="")
+    with pytest.raises(RecognitionError, match="no ME intervals with an emotion"):
+        training_samples(dataset, "3")
+    assert not ModelCheckpoint.objects.exists()
+
+
+def register(dataset, name: str, classes: tuple[str, ...], steps: int) -> ModelCheckpoint:
+    """A MOL checkpoint file made directly (untrained weights), registered like a trained one."""
+    config = MOLConfig(class_names=classes, flow_width=0.125)
+    state = MOL(config, with_aux=False).state_dict()
+    ckpt = Checkpoint(
+        config, state, {"pixel_mean": 100.0, "pixel_std": 50.0, "flow_scale": 1.0}, {"steps": steps}
+    )
+    path = Path(settings.MEDIA_ROOT) / f"{name}.pt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ckpt.save(path)
+    return ModelCheckpoint.objects.create(
+        dataset=dataset,
+        kind="mol",
+        name=name,
+        file=path.name,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        config=config.to_dict(),
+    )
+
+
+def test_prelabel_refuses_unusable_checkpoints_and_writes_nothing(dataset, video):
+    iv = Interval.objects.create(video=video, kind="ME", onset=10, offset=20)
+
+    def refused(record, match):
+        with pytest.raises(CommandError, match=match):
+            call_command(
+                "prelabel",
+                "--model",
+                "mol",
+                "--checkpoint",
+                str(record.pk),
+                "--dataset",
+                dataset.name,
+                "--now",
+            )
+
+    refused(register(dataset, "untrained", ("happiness", "disgust"), steps=0), "never trained")
+    refused(
+        register(dataset, "megc", ("negative", "positive", "surprise"), steps=5),
+        r"\['negative', 'positive'\] are not emotions",
+    )
+    changed = register(dataset, "changed", ("happiness", "disgust"), steps=5)
+    (Path(settings.MEDIA_ROOT) / changed.file).write_bytes(b"not this")
+    refused(changed, "changed since it was registered")
+    other = ModelCheckpoint.objects.create(
+        dataset=dataset, kind="mcwes", name="spotter", file="x.pt", sha256="0"
+    )
+    with pytest.raises(CommandError, match="trained MOL checkpoint"):
+        call_command(
+            "prelabel", "--model", "mol", "--checkpoint", str(other.pk), "--dataset", dataset.name, "--now"
+        )
+    iv.refresh_from_db()
+    assert iv.suggested_emotion == "" and iv.emotion_scores is None
