@@ -1,9 +1,14 @@
-"""Benchmark the timeline component in headless Chromium on a 100,000-frame video (fake server).
+"""Benchmark the timeline editor in headless Chromium on a 100,000-frame video.
+
+`--server real` (default): the Django app itself (WSGI in threads, SQLite in a scratch var dir), its
+annotate page, API and a frame store of bar-coded tiny JPEGs written straight into chunks (no ingest),
+with 500 intervals, 2 prediction runs and motion signals. `--server harness`: the fake server the
+component was first written against (bench/timeline_harness), for comparison.
 
 Prints: page ready time, warm and cold frame-step latency (keydown -> frame drawn, measured inside the
 page), held-key exactness, playback dropped frames, JS heap after scrubbing the whole overview, and a
 same-run reference: fetching and decoding one frame per step (what a page without chunks would do).
-Run: `.venv/bin/python bench/bench_timeline.py [--frames 100000]`.
+Run: `.venv/bin/python bench/bench_timeline.py [--frames 100000] [--server real|harness]`.
 """
 
 import argparse
@@ -17,6 +22,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.timeline_harness.frames import write_barcode_store  # noqa: E402
 from bench.timeline_harness.server import Harness, start_server  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--enable-precise-memory-info"]
@@ -37,12 +43,78 @@ def heap_mb(cdp) -> float:
     return metrics["JSHeapUsedSize"] / 1e6
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=100_000)
-    parser.add_argument("--steps", type=int, default=60)
-    args = parser.parse_args()
-    harness = Harness(frame_count=args.frames, fps=30, width=160, height=120)
+def real_app(frames: int) -> tuple[str, dict, int, object]:
+    """Serve the Django app on a free port with a `frames`-long bar-coded video; returns the page URL,
+    the session cookie of a coder, the video id and the server (for shutdown)."""
+    import threading
+
+    import numpy as np
+
+    var = Path(os.environ.get("BENCH_VAR_DIR", "/tmp/mestudio-bench-timeline"))
+    os.environ["MESTUDIO_VAR_DIR"] = str(var)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mestudio.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.management import call_command
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+    from django.core.wsgi import get_wsgi_application
+    from django.test import Client
+
+    from annotator.models import Interval, Role, Video
+    from tests import factories as f
+
+    call_command("migrate", verbosity=0)
+    name = f"bar{frames}"
+    folder = Path(settings.MEDIA_ROOT) / name
+    t = time.perf_counter()
+    write_barcode_store(folder, frames)  # skips chunks already on disk
+    if not (folder / "motion.npz").exists():
+        rng = np.random.default_rng(0)
+        values = np.abs(rng.normal(0, 0.2, (frames, 5))).astype(np.float32)
+        np.savez(
+            folder / "motion.npz",
+            regions=np.array(["brows", "eyes", "nose", "mouth", "cheeks"]),
+            values=values,
+        )
+    print(f"frame store {folder}: ready in {time.perf_counter() - t:.1f} s")
+    user = f.UserFactory(username="bench")
+    video = Video.objects.filter(media_dir=name).first()
+    if video is None:
+        dataset = f.DatasetFactory(name=f"bench timeline {frames}")
+        f.MembershipFactory(dataset=dataset, user=user, role=Role.ANNOTATOR)
+        video = Video.objects.create(
+            dataset=dataset, name=name, fps=30.0, frame_count=frames, width=160, height=120,
+            first_frame_number=1, media_dir=name, ingest_state="ready",
+        )  # fmt: skip
+        rng = np.random.default_rng(1)
+        for onset in sorted(rng.choice(frames - 40, 500, replace=False)):
+            f.IntervalFactory(video=video, onset=int(onset), apex=int(onset) + 5, offset=int(onset) + 12)
+        for run_name, step in (("baseline", 400), ("mcwes", 700)):
+            run = f.PredictionRunFactory(dataset=dataset, name=run_name)
+            for onset in range(150, frames - 60, step):
+                f.PredictionFactory(run=run, video=video, onset=onset, apex=onset + 8, offset=onset + 20)
+    print(f"video {video.pk}: {Interval.objects.filter(video=video).count()} intervals, "
+          f"{video.predictions.count()} predictions")  # fmt: skip
+    server = ThreadedWSGIServer(("127.0.0.1", 0), WSGIRequestHandler, allow_reuse_address=False)
+    WSGIRequestHandler.log_message = lambda *a: None
+    server.set_app(StaticFilesHandler(get_wsgi_application()))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = Client()
+    client.force_login(user)
+    base = f"http://127.0.0.1:{server.server_port}"
+    cookie = {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": base,
+    }
+    return f"{base}/videos/{video.pk}/annotate/", cookie, video.pk, server
+
+
+def harness_app(frames: int) -> tuple[str, None, int, object]:
+    harness = Harness(frame_count=frames, fps=30, width=160, height=120)
     # A real server serves the frame store and motion from files; render what the first load needs up
     # front so that page-ready time measures the component, not the fake's rendering. Later chunks
     # are rendered on request, so cold jumps include ~the fake's render time for one chunk.
@@ -51,14 +123,34 @@ def main() -> None:
     for chunk in range(4):
         harness.frames.chunk(chunk)
     server = start_server(harness)
-    url = f"http://127.0.0.1:{server.server_port}/"
+    return f"http://127.0.0.1:{server.server_port}/", None, 7, server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=100_000)
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--server", choices=["real", "harness"], default="real")
+    args = parser.parse_args()
+    url, cookie, video_id, server = (real_app if args.server == "real" else harness_app)(args.frames)
     rng = random.Random(0)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        if cookie:
+            context.add_cookies([cookie])
+        page = context.new_page()
         cdp = page.context.new_cdp_session(page)
         cdp.send("Performance.enable")
 
+        # A running server is warm (imports, first queries); the measured context's browser cache is cold.
+        warmup = browser.new_context()
+        if cookie:
+            warmup.add_cookies([cookie])
+        warm_page = warmup.new_page()
+        warm_page.goto(url)
+        warm_page.wait_for_selector("[data-ready=true][data-frame='0']", timeout=60000)
+        warmup.close()
         t0 = time.perf_counter()
         page.goto(url)
         page.wait_for_selector("[data-ready=true][data-frame='0']", timeout=30000)
@@ -66,7 +158,7 @@ def main() -> None:
         timings = page.evaluate(f"{STATE}.timings")
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(
-            f"video: {args.frames} frames, 160x120, 30 fps; machine load average {load} on {os.cpu_count()} CPUs"
+            f"server: {args.server}; video: {args.frames} frames, 160x120, 30 fps; machine load average {load} on {os.cpu_count()} CPUs"
         )
         print(
             f"page ready: {wall:.0f} ms wall (goto -> first frame and data); in page: first frame drawn at "
@@ -150,17 +242,17 @@ def main() -> None:
         )
 
         reference = page.evaluate(
-            """async (n) => {
+            """async ([n, video]) => {
               const times = [];
               for (let i = 0; i < 40; i++) {
                 const t = performance.now();
-                const blob = await (await fetch(`/videos/7/frames/${n + i}.jpg`, {cache: 'no-store'})).blob();
+                const blob = await (await fetch(`/videos/${video}/frames/${n + i}.jpg`, {cache: 'no-store'})).blob();
                 (await createImageBitmap(blob)).close();
                 times.push(performance.now() - t);
               }
               return times;
             }""",
-            args.frames // 2,
+            [args.frames // 2, video_id],
         )
         print(
             f"reference, same run: fetch + decode one frame per step: p50 {pct(reference, 50):.1f} ms, "
