@@ -2,6 +2,7 @@ from django.urls import path
 
 from .views import datasets, enhance, exports, frames, imports, jobs, media, quality, review, runs, videos
 from .views import models as model_views
+from .views import mol as mol_views
 
 urlpatterns = [
     path("", datasets.dataset_list, name="dataset_list"),
@@ -70,6 +71,18 @@ urlpatterns = [
         "datasets/<int:dataset_id>/models/<int:checkpoint_id>/download/",
         model_views.model_download,
         name="model_download",
+    ),
+    path("datasets/<int:dataset_id>/models/mol/", mol_views.mol_panel, name="mol_panel"),
+    path("datasets/<int:dataset_id>/models/mol/train/", mol_views.mol_train, name="mol_train"),
+    path(
+        "datasets/<int:dataset_id>/models/mol/<int:checkpoint_id>/",
+        mol_views.mol_checkpoint,
+        name="mol_checkpoint",
+    ),
+    path(
+        "datasets/<int:dataset_id>/models/mol/<int:checkpoint_id>/prelabel/",
+        mol_views.mol_prelabel,
+        name="mol_prelabel",
     ),
     path("jobs/", jobs.job_list, name="job_list"),
     path("jobs/<int:job_id>/", jobs.job_detail, name="job_detail"),
