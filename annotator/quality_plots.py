@@ -13,6 +13,7 @@ from datetime import datetime
 import matplotlib
 
 matplotlib.use("Agg")
+from matplotlib import dates as mdates  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -129,6 +130,8 @@ def progress(series: Mapping[str, Sequence[tuple[datetime, int]]]) -> str:
     ax.set_ylabel("videos")
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.legend(fontsize=8)
-    fig.autofmt_xdate()
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_title("Progress over time", fontsize=10)
     return _svg(fig)

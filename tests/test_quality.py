@@ -194,3 +194,16 @@ def test_viewer_cannot_upload(client, dataset, member):
     viewer = member(Role.VIEWER)
     client.force_login(viewer)
     assert client.post(f"/datasets/{dataset.pk}/quality/predictions/", {}).status_code == 403
+
+
+def test_evaluate_default_and_quality_agree(dataset, pair):
+    """The evaluate command's default path and the quality pages give the same pooled counts."""
+    from annotator.spotting import evaluate_run
+
+    v1, v2 = dataset.videos.get(name="v1"), dataset.videos.get(name="v2")
+    run = run_with(
+        dataset, [(v1, "ME", 12, 22, 1.0, ""), (v2, "MaE", 300, 338, 1.0, ""), (v2, "ME", 0, 3, 1.0, "")]
+    )
+    ours = quality.evaluate_run(run).to_dict()["spotting"]["counts"]
+    assert evaluate_run(run, store=False)["pooled"] == ours
+    assert (ours["overall"]["tp"], ours["overall"]["fp"], ours["overall"]["fn"]) == (2, 1, 6)

@@ -75,6 +75,7 @@ def review_data(video, user) -> dict:
     }
 
 
+@extend_schema(parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="Video id.")])
 class ReviewViewSet(viewsets.ViewSet):
     """Workflow of one video (`pk` = video id)."""
 
