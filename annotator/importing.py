@@ -176,7 +176,7 @@ def to_indices(
         validate_frames(video, indices["onset"], indices["apex"], indices["offset"])
     except ValidationError as exc:
         written = "/".join("?" if v is None else str(v) for v in frames.values())
-        problems = "; ".join(m for ms in exc.message_dict.values() for m in ms)
+        problems = " ".join(m for ms in exc.message_dict.values() for m in ms)
         raise ValidationError(
             f"{problems} (written onset/apex/offset {written}, {convention}, index 0 = {shift})"
         ) from None

@@ -51,7 +51,7 @@ def with_videos(name: str, rows: list[list]) -> Dataset:
             dataset=dataset,
             subject=subject,
             name=row[1],
-            frame_count=200_000,
+            frame_count=10 * len(rows) + 100,  # samm_rows: onsets 1000 + 10 i
             first_frame_number=1000,
             fps=200.0,
             ingest_state=IngestState.READY,
