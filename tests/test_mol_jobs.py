@@ -204,3 +204,67 @@ def test_prelabel_refuses_unusable_checkpoints_and_writes_nothing(dataset, video
         )
     iv.refresh_from_db()
     assert iv.suggested_emotion == "" and iv.emotion_scores is None
+
+
+def test_model_page_panel_train_form_and_checkpoint_page(dataset, member, client):
+    viewer, annotator = member(Role.VIEWER), member(Role.ANNOTATOR)
+    metrics = {
+        "classes": ["happiness", "disgust"],
+        "confusion": [[3, 1], [0, 2]],
+        "recall": {"happiness": 0.75, "disgust": 1.0},
+        "accuracy": 5 / 6,
+        "uf1": 0.829,
+        "uar": 0.875,
+        "folds": 2,
+        "absent_classes": [],
+        "fold_details": [{"subject": "01", "n_test": 3, "accuracy": 1.0, "final_loss": {"total": 0.5}}],
+    }
+    curve = [{"step": s, "total": 2.0 / s, "ce": 1.0 / s, "flow": 0.1, "landmarks": 0.2} for s in range(1, 6)]
+    record = ModelCheckpoint.objects.create(
+        dataset=dataset,
+        kind="mol",
+        name="shown",
+        file="none.pt",
+        sha256="0" * 64,
+        config={"class_names": ["happiness", "disgust"], "flow_width": 0.125, "lr": 3e-4, "batch_size": 2},
+        metrics=metrics,
+        training_data={"clips": 6, "steps": 5, "per_class": {"happiness": 4, "disgust": 2}, "curve": curve},
+    )
+    client.force_login(viewer)
+    panel = client.get(f"/datasets/{dataset.pk}/models/mol/")
+    assert (
+        panel.status_code == 200 and b"0.829" in panel.content and b"Start MOL training" not in panel.content
+    )
+    assert (
+        client.post(f"/datasets/{dataset.pk}/models/mol/train/", {"classes": "3", "steps": 5}).status_code
+        == 403
+    )
+    page = client.get(f"/datasets/{dataset.pk}/models/mol/{record.pk}/")
+    text = page.content.decode()
+    assert page.status_code == 200 and text.count("<svg") == 2 and "0.750" in text and "0.875" in text
+    assert b"mol-panel" in client.get(f"/datasets/{dataset.pk}/models/").content
+
+    client.force_login(annotator)
+    bad = client.post(f"/datasets/{dataset.pk}/models/mol/train/", {"classes": "7", "steps": 0})
+    assert bad.status_code == 400 and not Job.objects.exists()
+    post = {"classes": "5", "steps": 40, "loso": "on", "flow_width": 0.125}
+    started = client.post(f"/datasets/{dataset.pk}/models/mol/train/", post)
+    job = Job.objects.get(kind="train_mol")
+    assert started.status_code == 302 and job.params == {
+        "classes": "5",
+        "steps": 40,
+        "loso": True,
+        "flow_width": 0.125,
+    }
+    untrained = register(dataset, "untrained", ("happiness", "disgust"), steps=0)
+    refused = client.post(f"/datasets/{dataset.pk}/models/mol/{untrained.pk}/prelabel/", follow=True)
+    assert b"never trained" in refused.content and not Job.objects.filter(kind="prelabel_mol").exists()
+
+    client.force_login(member_elsewhere())
+    assert client.get(f"/datasets/{dataset.pk}/models/mol/{record.pk}/").status_code == 404
+
+
+def member_elsewhere():
+    from tests.factories import MembershipFactory
+
+    return MembershipFactory(role=Role.OWNER).user
