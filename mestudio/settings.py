@@ -124,8 +124,27 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", str(20 * 1024**3)))
 
+# Object storage (S3, MinIO, ...) when a bucket is named; media stays on MEDIA_ROOT otherwise.
+# Workers still build frame stores under MEDIA_ROOT (a local cache read by index) and publish them
+# to the bucket (mestudio.storage); the chunk endpoint then redirects to signed URLs.
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
+AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME", "us-east-1")
+AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID") or None
+AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY") or None
+AWS_S3_ADDRESSING_STYLE = "path"  # MinIO and moto serve path-style URLs
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+AWS_QUERYSTRING_EXPIRE = int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "3600"))
+AWS_DEFAULT_ACL = None
+AWS_S3_FILE_OVERWRITE = True  # published files are keyed by content location; a retry rewrites them
+DEFAULT_FILE_BACKEND = (
+    "storages.backends.s3.S3Storage"
+    if AWS_STORAGE_BUCKET_NAME
+    else "django.core.files.storage.FileSystemStorage"
+)
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": DEFAULT_FILE_BACKEND},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -166,8 +185,12 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 else:
-    # Above the longest task time limit, so Redis does not redeliver a task that is still running.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 8 * 3600}
+    # Above the longest task time limit, so Redis does not redeliver a task that is still running;
+    # fault tests set a short one to see an unacked task of a killed worker come back.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_S", str(13 * 3600)))
+    }
+    CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -181,6 +204,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 6 * 3600 - 60
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-jobs": {"task": "jobs.sweep", "schedule": 60.0},
 }
+# Model workers free the memory torch keeps after each task by restarting their child now and then.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_TASKS_PER_CHILD", "0")) or None
 # A job whose heartbeat is older than this is marked failed by the sweeper.
 JOB_HEARTBEAT_TIMEOUT_S = int(os.environ.get("JOB_HEARTBEAT_TIMEOUT_S", "300"))
 
@@ -188,6 +213,7 @@ JOB_HEARTBEAT_TIMEOUT_S = int(os.environ.get("JOB_HEARTBEAT_TIMEOUT_S", "300"))
 if not EMBEDDED:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container healthchecks speak plain HTTP
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))

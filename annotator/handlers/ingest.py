@@ -6,6 +6,7 @@ from django.conf import settings
 
 from inference.media.decode import MediaError
 from inference.media.pipeline import ingest
+from mestudio import storage
 
 from ..importing import place_waiting_labels
 from ..jobs import JobContext, JobFailure, job_handler
@@ -42,6 +43,9 @@ def ingest_video(job: Job, ctx: JobContext) -> dict:
             ingest_state=IngestState.FAILED, ingest_error=f"Ingest stopped by an unexpected error: {exc}"
         )
         raise
+    if storage.object_storage():
+        ctx.progress(99, "publish", "Copying the frame store to object storage")
+        storage.publish_folder(Path(settings.MEDIA_ROOT) / folder)
     is_folder = Path(video.source_path).is_dir()
     Video.objects.filter(pk=video.pk).update(
         fps=result.fps,

@@ -4,13 +4,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from inference.media.decode import MediaError
 from inference.media.framestore import FrameStore, overview_indices
+from mestudio import storage
 
 from .. import access
 from ..access import CAN_EDIT
@@ -39,6 +40,10 @@ def _store(video: Video) -> FrameStore:
 def video_chunk(request: HtmxHttpRequest, video_id: int, index: int):
     store = _store(access.get_video_for_user(request.user, video_id))
     path = store.chunk_path(index)
+    if storage.object_storage():
+        if not 0 <= index * store.manifest["chunk_size"] < store.manifest["frame_count"]:
+            raise Http404(f"No chunk {index} in this video's frame store.")
+        return HttpResponseRedirect(storage.signed_url(storage.media_name(path)))
     if not path.exists():
         raise Http404(f"No chunk {index} in this video's frame store.")
     response = FileResponse(path.open("rb"), content_type="application/octet-stream")

@@ -47,8 +47,12 @@ def unpack_chunk(data: bytes) -> list[bytes]:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary sibling, then rename: readers never see a partial file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no partial file behind
+        raise
 
 
 def display_size(width: int, height: int, max_side: int) -> tuple[int, int]:
