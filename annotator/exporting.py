@@ -214,17 +214,24 @@ def _intervals(rows: list[dict], collector: _Collector, ref: str) -> list[Export
             r["emotion"],
             r.get("notes", ""),
             f"{ref}{r['id']}",
+            _extra(r.get("provenance")),
         )
         for r in rows
         if made[r["video_id"]] is not None
     ]
 
 
+def _extra(provenance: dict | None) -> dict[str, str]:
+    """Cells an import kept beside the parsed ones (objective class, inducement code...): written back."""
+    extra = provenance.get("extra") if isinstance(provenance, dict) else None
+    return {str(k): str(v) for k, v in extra.items()} if isinstance(extra, dict) else {}
+
+
 def _human(dataset: Dataset, selection: Selection, collector: _Collector) -> list[ExportInterval]:
     rows = Interval.objects.filter(video__in=_videos(dataset, selection))
     if selection.kinds:
         rows = rows.filter(kind__in=selection.kinds)
-    return _intervals(list(rows.values("id", *FRAMES, "aus", "notes")), collector, "")
+    return _intervals(list(rows.values("id", *FRAMES, "aus", "notes", "provenance")), collector, "")
 
 
 def _predicted(

@@ -17,7 +17,7 @@ from annotator import exporting, labels
 from annotator.exporting import ExportError, Selection
 from annotator.formats.readers import read
 from annotator.jobs import execute
-from annotator.models import ExportRecord, Job, Role
+from annotator.models import ExportRecord, Interval, Job, Role
 from inference.media.framestore import ChunkWriter
 from tests.conftest import wait_for_job
 from tests.factories import (
@@ -605,3 +605,66 @@ def test_export_job_on_a_real_worker(celery_worker, owner, dataset):
     assert job.state == Job.State.SUCCEEDED, job.error
     (record,) = read(Path(settings.MEDIA_ROOT) / job.result["file"], "casme2").records
     assert (record.video, record.onset, record.apex, record.offset) == ("EP02_01f", 46, 51, 56)
+
+
+# --- importing an export gives back the same intervals (annotator.importing) ------------------
+
+
+SAMM_LV_IMPORT = pytest.param(
+    "samm-lv",
+    marks=pytest.mark.xfail(
+        strict=True,
+        reason="import side: the SAMM-LV Filename 006_1_1 (movement n of video 006_1) is taken as the video name",
+    ),
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", [f for f in ROUND_TRIP if f != "samm-lv"] + [SAMM_LV_IMPORT, "eaf"])
+def test_importing_an_export_gives_back_the_same_intervals(tmp_path, fmt):
+    from annotator.importing import Request, import_file
+
+    convention, subject, name, first, fps, rows, _ = ROUND_TRIP["casme-sq" if fmt == "eaf" else fmt]
+    source, twin = (DatasetFactory(frame_convention=convention) for _ in range(2))
+    for dataset in (source, twin):  # the same video, ready, in both
+        make_video(dataset, subject, name, fps=fps, frames=1000, first=first, ingest_state="ready")
+    for row in rows:
+        add(source.videos.get(), *row)
+    out = tmp_path / ("e.zip" if fmt == "eaf" else f"x.{'csv' if fmt == 'csv' else 'xlsx'}")
+    exporting.export(source, fmt, out)
+    files = [out]
+    if fmt == "eaf":
+        with zipfile.ZipFile(out) as zf:
+            zf.extractall(tmp_path / "eaf")
+        files = sorted((tmp_path / "eaf").iterdir())
+    for path in files:
+        record = import_file(twin, Request(path, fmt, fps=fps))
+        report = record.report
+        assert (report["refused_count"], report["waiting_for_video"]) == (0, 0), report
+    emotions = fmt not in ("samm-lv", "casme3-a")  # these sheets have no emotion column
+
+    def labels_of(dataset):
+        rows = Interval.objects.filter(video__dataset=dataset)
+        if fmt == "eaf":  # an ELAN annotation needs an end: open intervals are skipped (and reported)
+            rows = rows.exclude(offset=None)
+        return sorted(
+            (iv.kind, iv.onset, iv.apex, iv.offset, iv.aus, iv.emotion.lower() if emotions else "")
+            for iv in rows
+        )
+
+    assert labels_of(twin) == labels_of(source)
+
+
+@pytest.mark.django_db
+def test_cells_kept_by_an_import_are_written_back(tmp_path):
+    dataset = DatasetFactory(frame_convention="file_number")
+    video = make_video(dataset, "01", "EP02_01f", frames=100, first=46)
+    labels.create_interval(
+        video,
+        {"kind": "ME", "onset": 0, "apex": 4, "offset": 9, "emotion": "disgust"},
+        None,
+        provenance={"file": "CASME2-coding.xlsx", "extra": {"objective_class": "3"}},
+    )
+    exporting.export(dataset, "casme2", tmp_path / "c.xlsx")
+    (record,) = read(tmp_path / "c.xlsx", "casme2").records
+    assert record.extra == {"objective_class": "3"}
