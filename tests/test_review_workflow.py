@@ -204,3 +204,9 @@ def test_video_panel_moves_and_stale_accept(client, member, video):
     client.post(f"/comments/{comment.pk}/resolve/", {"resolved": "true"})
     comment.refresh_from_db()
     assert comment.resolved
+
+
+def test_openapi_lists_review_endpoints(api, owner):
+    schema = api(owner).get("/api/schema/").content.decode()
+    for path in ("/api/review/{id}/transition/", "/api/review/{id}/compare/", "/api/comments/{id}/resolve/"):
+        assert path in schema
