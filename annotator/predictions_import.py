@@ -12,7 +12,8 @@ the report says so per video.
 
 Everything is checked before anything is written: unknown columns, unknown video ids, frames
 outside the video, offset before onset, duplicate rows, a file that matches none of the
-dataset's videos (another dataset's file). Any problem refuses the whole file with a list of
+dataset's videos (another dataset's file). The run covers every video of the dataset: a video the
+file never names is one where the model found nothing. Any problem refuses the whole file with a list of
 every problem (line numbers are the file's, header = line 1); nothing is imported half-way.
 """
 
@@ -264,6 +265,10 @@ def plan(dataset: Dataset, text: str, fmt: str) -> Plan:
         ),
         "per_video_conversion": conventions,
         "notes": parsed.notes,
+        # A spotting file speaks for the whole dataset: a video it never names is one where the
+        # model found nothing, so evaluation counts that video's labels as misses.
+        "done": sorted({v.pk for v in lookup.values()}),
+        "evaluated_on": "every video of the dataset (those without predictions: all misses)",
     }
     return Plan(predictions, report)
 

@@ -172,3 +172,16 @@ def test_page_upload_runs_job(client, member, dataset, videos, celery_worker):
     failed = wait_for_job(Job.objects.filter(kind="import_predictions").latest("pk"))
     assert failed.state == "failed" and "unknown video id 'nope'" in failed.error
     assert not PredictionRun.objects.filter(name="b").exists()
+
+
+def test_run_covers_every_video_of_the_dataset(dataset, videos, member):
+    """A video the file never names counts its labels as misses (the model found nothing there)."""
+    from annotator import labels, quality
+
+    coder = member(Role.ANNOTATOR)
+    cas, samm = videos
+    labels.create_interval(cas, {"kind": "ME", "onset": 10, "offset": 20}, coder)
+    labels.create_interval(samm, {"kind": "ME", "onset": 40, "offset": 50}, coder)
+    run = import_predictions(dataset, "vid,onset,offset,type\n15_0401,11,21,me\n", "megc2023", "one video")
+    counts = quality.evaluate_run(run).to_dict()["spotting"]["counts"]["ME"]
+    assert (counts["tp"], counts["fp"], counts["fn"]) == (1, 0, 1)
