@@ -481,3 +481,15 @@ def test_other_layouts_wait_as_written(dataset, owner, tmp_path, fmt, build, exp
         "video__name", "kind", "onset", "apex", "offset", "frame_convention"
     )
     assert set(waiting) == expected
+
+
+def test_a_retried_import_job_returns_its_record_and_writes_nothing_twice(dataset, owner, tmp_path):
+    path = importing.save_upload(_upload(casme2_sheet(tmp_path)))
+    job = jobs.start_job("import", dataset=dataset, params=Request(path).params(), user=owner)
+    jobs.execute(job.pk)
+    Job.objects.filter(pk=job.pk).update(state=Job.State.FAILED)  # as if the worker died after the commit
+    job.refresh_from_db()
+    jobs.execute(jobs.retry_job(job).pk)
+    job.refresh_from_db()
+    assert job.state == Job.State.SUCCEEDED and job.result["record"] == ImportRecord.objects.get().pk
+    assert PendingInterval.objects.count() == 4
