@@ -185,6 +185,7 @@ def test_dashboard_pages_render_plots(client, dataset, pair):
     assert "pools the labels of 2 annotators" in page
     page = client.get(f"/datasets/{dataset.pk}/quality/agreement/?a=ann_a&b=ann_b").content.decode()
     assert "Cohen" in page and "ann_b minus ann_a" in page and 'class="extra"' in page
+    assert 'data-where="v2: extra (best IoU 0.00): MaE 300..340"' in page  # keys n / p step through these
     other = DatasetFactory()
     assert client.get(f"/datasets/{other.pk}/quality/").status_code == 404
     assert not PredictionRun.objects.filter(dataset=other).exists()
