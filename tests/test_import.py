@@ -378,6 +378,9 @@ def test_page_upload_preview_confirm(client, dataset, member, tmp_path):
     assert response.status_code == 302 and not real.params["dry_run"]
     jobs.execute(real.pk)
     assert PendingInterval.objects.filter(annotator=user).count() == 4
+    waiting = Video.objects.get(name="EP04_01")
+    video_page = client.get(reverse("video_detail", args=[waiting.pk])).content.decode()
+    assert "Imported labels waiting for frames (2)" in video_page and "CASME2-coding.xlsx, row 6" in video_page
     done = client.get(reverse("import_job", args=[dataset.pk, real.pk])).content.decode()
     assert "Imported CASME2-coding.xlsx" in done
     panel = client.get(reverse("dataset_imports", args=[dataset.pk])).content.decode()
