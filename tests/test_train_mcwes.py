@@ -8,10 +8,12 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from annotator import jobs
 from annotator.jobs import JobContext
-from annotator.models import Job, ModelCheckpoint, Prediction, PredictionRun, WeakLabel
+from annotator.models import Job, ModelCheckpoint, Prediction, PredictionRun, Role, WeakLabel
+from tests.factories import VideoFactory
 from tests.spotting_data import ingest_videos
 
 
@@ -96,3 +98,97 @@ def test_an_interrupted_training_registers_nothing_and_resumes_on_retry(dataset,
     assert record.job == job and record.training_data["epochs"] == 2
     retried = seen[before:]
     assert any("epoch 2/2" in m for m in retried) and not any("epoch 1/2" in m for m in retried)
+
+
+def checkpoint_bytes(tmp_path) -> bytes:
+    from inference.mcwes import Checkpoint, MCWESConfig, save_checkpoint
+    from inference.mcwes.model import MCWESNet
+
+    config = MCWESConfig(n_regions=5)
+    path = tmp_path / "c.pt"
+    save_checkpoint(Checkpoint(config, MCWESNet(config).state_dict(), {}, 0), path)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "sha", "words"),
+    [
+        ("mcwes", b"garbage", "", "Not a usable mcwes checkpoint: the file is not a readable checkpoint"),
+        ("mol", None, "", "Not a usable mol checkpoint"),
+        ("mcwes", None, "0" * 64, "SHA-256 is"),
+    ],
+)
+def test_upload_refuses_bad_files_and_leaves_nothing(
+    dataset, owner, client, tmp_path, kind, content, sha, words
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(owner)
+    upload = SimpleUploadedFile("c.pt", content or checkpoint_bytes(tmp_path))
+    response = client.post(
+        reverse("model_upload", args=[dataset.pk]),
+        {"kind": kind, "name": "up", "file": upload, "sha256": sha},
+    )
+    assert response.status_code == 400 and words in response.content.decode()
+    assert not ModelCheckpoint.objects.exists()
+    folder = Path(settings.MEDIA_ROOT) / "checkpoints" / str(dataset.pk)
+    assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_upload_registers_a_valid_checkpoint_that_downloads_byte_exact(
+    dataset, owner, member, client, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = checkpoint_bytes(tmp_path)
+    sha = hashlib.sha256(content).hexdigest()
+    client.force_login(member(Role.ANNOTATOR))
+    form = {"kind": "mcwes", "name": "mine", "file": SimpleUploadedFile("c.pt", content), "sha256": sha}
+    assert client.post(reverse("model_upload", args=[dataset.pk]), form).status_code == 403
+    client.force_login(owner)
+    form["file"] = SimpleUploadedFile("c.pt", content)
+    assert client.post(reverse("model_upload", args=[dataset.pk]), form).status_code == 302
+    record = ModelCheckpoint.objects.get()
+    assert record.uploaded and record.sha256 == sha and record.config["n_regions"] == 5
+    response = client.get(reverse("model_download", args=[dataset.pk, record.pk]))
+    assert b"".join(response.streaming_content) == content
+    page = client.get(reverse("dataset_models", args=[dataset.pk])).content.decode()
+    assert "mine" in page and sha[:12] in page
+
+
+def test_models_page_says_what_training_needs_and_mcwes_is_not_offered_untrained(dataset, owner, client):
+    client.force_login(owner)
+    page = client.get(reverse("dataset_models", args=[dataset.pk])).content.decode()
+    assert "no training labels for mode &#x27;video&#x27;: tag whole videos" in page
+    card = client.get(reverse("dataset_runs", args=[dataset.pk])).content.decode()
+    assert (
+        "MC-WES is not offered: it has no trained checkpoint" in card and "Pre-label with MC-WES" not in card
+    )
+    response = client.post(reverse("model_train", args=[dataset.pk]), {"labels": "video", "epochs": 1})
+    assert response.status_code == 400 and not Job.objects.filter(kind="train").exists()
+
+
+def test_weak_labels_from_the_page_and_the_api(dataset, member, api, client):
+    video = VideoFactory(dataset=dataset, frame_count=100)
+    editor = member(Role.ANNOTATOR)
+    client.force_login(editor)
+    client.post(reverse("weak_label_add", args=[video.pk]), {"contains": "ME"})
+    client.post(reverse("weak_label_add", args=[video.pk]), {"start": 10, "end": 40, "contains": "none"})
+    response = client.post(
+        reverse("weak_label_add", args=[video.pk]), {"start": 90, "end": 120, "contains": "MaE"}
+    )
+    assert "past the last frame (99)" in " ".join(str(m) for m in response.wsgi_request._messages)
+    labels = list(video.weak_labels.values_list("start", "end", "contains_me", "contains_mae"))
+    assert labels == [(None, None, True, False), (10, 40, False, False)]
+
+    client_api = api(editor)
+    made = client_api.post(
+        "/api/weak-labels/", {"video": video.pk, "start": 50, "end": 60, "contains_mae": True}, format="json"
+    )
+    assert made.status_code == 201 and made.json()["author"] == editor.username
+    bad = client_api.post("/api/weak-labels/", {"video": video.pk, "start": 50}, format="json")
+    assert bad.status_code == 400 and "Give both start and end" in str(bad.json())
+    assert len(client_api.get(f"/api/weak-labels/?video={video.pk}").json()) == 3
+    viewer = api(member(Role.VIEWER))
+    assert viewer.delete(f"/api/weak-labels/{made.json()['id']}/").status_code == 403
+    assert client_api.delete(f"/api/weak-labels/{made.json()['id']}/").status_code == 204

@@ -111,6 +111,9 @@ class RunViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
         qs = PredictionRun.objects.filter(dataset__in=access.datasets_for_user(self.request.user))
         return qs.filter(dataset_id=dataset) if dataset is not None else qs
 
+    def perform_update(self, serializer):
+        evaluate_run(serializer.save())  # the stored metrics follow the new threshold
+
     def get_object(self):
         capability = CAN_EDIT if self.request.method == "PATCH" else access.CAN_VIEW
         return access.get_run_for_user(self.request.user, int(self.kwargs["pk"]), capability)

@@ -107,6 +107,7 @@ def run_detail(request: HtmxHttpRequest, run_id: int):
             messages.error(request, "The threshold is a score between 0 and 1.")
         else:
             PredictionRun.objects.filter(pk=run.pk).update(threshold=threshold)
+            run.threshold = threshold
             messages.success(request, f"Threshold set to {threshold:g}; metrics below are recomputed.")
         return redirect("run_detail", run.pk)
     iou = 0.5
