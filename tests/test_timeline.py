@@ -290,6 +290,43 @@ def test_unsaved_interval_survives_a_reload(open_page, member, bar_video) -> Non
     assert page.evaluate("localStorage.length") == 0
 
 
+def test_create_whose_reply_was_lost_is_not_duplicated_after_a_reload(open_page, member, bar_video) -> None:
+    page = open_page(member(Role.ANNOTATOR), bar_video)
+
+    def lose_reply(route) -> None:
+        if route.request.method != "POST":
+            return route.continue_()
+        route.fetch()  # the server creates the interval ...
+        route.abort()  # ... and the browser never hears of it
+
+    page.route("**/api/intervals/", lose_reply)
+    page.keyboard.press("i")
+    for _ in range(80):  # polled from here: a page-side wait would hold up the route handler
+        page.wait_for_timeout(100)
+        if state(page, "selected")["status"] == "offline":
+            break
+    assert state(page, "selected")["status"] == "offline"
+    assert Interval.objects.filter(video=bar_video).count() == 1
+    page.unroute("**/api/intervals/")
+    page.reload()
+    page.wait_for_selector("[data-ready=true]")
+    wait_until(page, f"{SYNCED} && window.mestudioTimeline.intervals.length === 1")
+    assert Interval.objects.filter(video=bar_video).count() == 1, "the re-sent create made a second interval"
+
+
+def test_create_with_a_client_id_is_idempotent(api, member, bar_video) -> None:
+    client = api(member(Role.ANNOTATOR))
+    body = {"video": bar_video.pk, "kind": "ME", "onset": 5, "offset": 9, "client_id": "tab1-abc"}
+    first = client.post("/api/intervals/", body, format="json")
+    again = client.post("/api/intervals/", body, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"] and Interval.objects.count() == 1
+    other = client.post("/api/intervals/", body | {"client_id": "tab1-abd"}, format="json")
+    assert other.status_code == 201 and Interval.objects.count() == 2
+    bad = client.post("/api/intervals/", body | {"client_id": "a b"}, format="json")
+    assert bad.status_code == 400 and "client_id must be" in str(bad.json()["client_id"])
+
+
 def test_predictions_accept_adjusted_and_reject(open_page, member, dataset, bar_video) -> None:
     run = PredictionRunFactory(dataset=dataset, name="baseline")
     first = PredictionFactory(run=run, video=bar_video, onset=100, apex=106, offset=115)

@@ -1,5 +1,7 @@
 """REST endpoints. Objects come only through the access helpers, so other datasets answer 404."""
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F
@@ -16,6 +18,8 @@ from ..access import CAN_EDIT, CAN_MANAGE
 from ..jobs import JobFailure, retry_job
 from ..models import Interval, Membership, Prediction, Revision, Role, Subject, Video
 from . import serializers as s
+
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _int_param(request: Request, name: str) -> int | None:
@@ -182,12 +186,25 @@ class IntervalViewSet(viewsets.ModelViewSet):
         code = status.HTTP_412_PRECONDITION_FAILED if precondition else status.HTTP_409_CONFLICT
         return Response({"detail": detail, "current": current}, status=code)
 
+    @extend_schema(
+        description="Optional `client_id` (1-64 letters, digits, - or _) makes the create idempotent: "
+        "re-sending it (a reply lost, then a reload) answers 200 with the interval already made."
+    )
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         video = access.get_video_for_user(request.user, serializer.validated_data["video"].pk, CAN_EDIT)
+        client_id = request.data.get("client_id")
+        extra = {}
+        if client_id is not None:
+            if not (isinstance(client_id, str) and CLIENT_ID.fullmatch(client_id)):
+                raise ValidationError({"client_id": "client_id must be 1-64 letters, digits, - or _."})
+            earlier = Interval.objects.filter(video=video, provenance__client_id=client_id).first()
+            if earlier is not None:
+                return Response(self.get_serializer(earlier).data, status=status.HTTP_200_OK)
+            extra["provenance"] = {"client_id": client_id}
         try:
-            interval = labels.create_interval(video, serializer.validated_data, request.user)
+            interval = labels.create_interval(video, serializer.validated_data, request.user, **extra)
         except DjangoValidationError as exc:
             raise _django_errors(exc) from exc
         return Response(self.get_serializer(interval).data, status=status.HTTP_201_CREATED)

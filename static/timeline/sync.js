@@ -5,6 +5,8 @@
 // Entries that differ from the server are mirrored to localStorage until the server has them, under a
 // key per browser tab (kept across reloads by sessionStorage) so two tabs never overwrite each other;
 // a tab's leftovers are taken over by the next page of the same video once that tab has gone quiet.
+// A new interval carries a client id, kept with it across reloads: if a create's reply was lost, the
+// re-sent create returns the interval the server already made instead of making a second one.
 
 import { ApiError, fillUrl } from "./api.js";
 
@@ -20,6 +22,11 @@ function tabId() {
     sessionStorage.setItem("mestudio:timeline:tab", id);
   }
   return id;
+}
+
+/** 128 random bits in hex (crypto.randomUUID needs a secure context; a lab server may be plain http). */
+function newClientId() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export function pickFields(obj) {
@@ -49,10 +56,11 @@ export class IntervalSync {
   load(serverList) {
     for (const obj of serverList) this.entries.set(`s${obj.id}`, this.newEntry(`s${obj.id}`, obj));
     const { saved, adopted } = this.readStorage();
-    for (const { base, local } of saved) {
+    for (const { base, local, clientId } of saved) {
       if (!base) {
         const entry = this.newEntry(`n${this.nextKey++}`, null);
         entry.local = local;
+        entry.clientId = clientId || newClientId();
         this.entries.set(entry.key, entry);
         continue;
       }
@@ -127,6 +135,7 @@ export class IntervalSync {
 
   create(fields) {
     const entry = this.newEntry(`n${this.nextKey++}`, null);
+    entry.clientId = newClientId();
     this.entries.set(entry.key, entry);
     this.apply(entry.key, { ...pickFields({}), ...fields });
     return entry.key;
@@ -221,8 +230,11 @@ export class IntervalSync {
         await this.api.request("DELETE", `${url}?version=${server.version}`);
         entry.server = null;
       } else if (server === null) {
-        const body = { video: this.config.video.id, ...local };
+        const body = { video: this.config.video.id, ...local, client_id: entry.clientId };
         entry.server = await this.api.request("POST", this.config.interval_create_url, body);
+        // A re-sent create answers with the interval made earlier, which the page may list already.
+        const listed = this.entries.get(`s${entry.server.id}`);
+        if (listed && listed !== entry) this.entries.delete(listed.key);
       } else {
         const url = fillUrl(this.config.interval_url, { id: server.id });
         entry.server = await this.api.request("PATCH", url, { ...diff(local, server), version: server.version });
@@ -267,7 +279,7 @@ export class IntervalSync {
   persist() {
     const unsaved = [...this.entries.values()]
       .filter((e) => e.conflict || this.dirty(e))
-      .map((e) => ({ base: e.server, local: e.local }));
+      .map((e) => ({ base: e.server, local: e.local, clientId: e.clientId }));
     if (unsaved.length) localStorage.setItem(this.storageKey, JSON.stringify({ seen: Date.now(), unsaved }));
     else localStorage.removeItem(this.storageKey);
   }
