@@ -101,11 +101,9 @@ def annotators_of(videos) -> list[str]:
     return sorted(users.values_list("username", flat=True))
 
 
-def select_videos(dataset: Dataset, names: Iterable[str] | None = None, state: str = "") -> list[Video]:
-    """The dataset's videos, or the named subset (ValueError naming unknown names), optionally by state."""
+def select_videos(dataset: Dataset, names: Iterable[str] | None = None) -> list[Video]:
+    """The dataset's videos, or the named subset (ValueError naming unknown names)."""
     qs = Video.objects.filter(dataset=dataset)
-    if state:
-        qs = qs.filter(review_state=state)
     if names is None:
         return list(qs)
     wanted = list(dict.fromkeys(names))
@@ -170,16 +168,20 @@ def evaluate_run(
     annotator=None,
     videos: Iterable[str] | None = None,
     thresholds: Iterable[float] = THRESHOLDS,
+    state: str = "",
 ) -> RunEvaluation:
     """MEGC spotting of a run against the human labels, per video and pooled, with F1 per IoU level.
 
     Videos: the named subset, else those the run covered (a run over part of a dataset is not
-    charged with misses on videos it never saw; an imported file covers the videos it names).
+    charged with misses on videos it never saw; an imported file covers the whole dataset);
+    `state` keeps only videos in that review state (e.g. accepted labels only).
 
     Recognition (accuracy, UF1, UAR, confusion) is computed on the matched intervals where both
     sides carry an emotion; spot-then-recognise = overall spotting F1 x that UF1.
     """
     chosen = select_videos(run.dataset, videos) if videos is not None else covered_videos(run)
+    if state:
+        chosen = [v for v in chosen if v.review_state == state]
     truth = human_spans(chosen, annotator)
     preds = run_spans(run, chosen)
     spotting = evaluate_spotting(

@@ -208,3 +208,18 @@ def test_evaluate_default_and_quality_agree(dataset, pair):
     ours = quality.evaluate_run(run).to_dict()["spotting"]["counts"]
     assert evaluate_run(run, store=False)["pooled"] == ours
     assert (ours["overall"]["tp"], ours["overall"]["fp"], ours["overall"]["fn"]) == (2, 1, 6)
+
+
+def test_run_page_state_filter(client, dataset, pair):
+    a, _ = pair
+    v1, v2 = dataset.videos.get(name="v1"), dataset.videos.get(name="v2")
+    type(v1).objects.filter(pk=v1.pk).update(review_state="accepted")
+    run = run_with(dataset, [(v1, "ME", 12, 22, 1.0, ""), (v2, "ME", 50, 60, 1.0, "")])
+    accepted = quality.evaluate_run(run, annotator=a, state="accepted").to_dict()["spotting"]
+    assert list(accepted["videos"]) == ["v1"]
+    assert (accepted["counts"]["overall"]["tp"], accepted["counts"]["overall"]["fn"]) == (1, 1)
+    client.force_login(a)
+    page = client.get(
+        f"/datasets/{dataset.pk}/quality/runs/{run.pk}/?against=ann_a&state=accepted"
+    ).content.decode()
+    assert "<td>v1</td>" in page and "<td>v2</td>" not in page

@@ -33,6 +33,9 @@ class PredictionUploadForm(forms.Form):
 class EvaluationForm(forms.Form):
     iou = forms.FloatField(min_value=0.01, max_value=1.0, initial=0.5, required=False, label="IoU")
     against = forms.CharField(required=False, help_text="annotator username (default: all human labels)")
+    state = forms.ChoiceField(
+        choices=[("", "any review state"), *ReviewState.choices], required=False, label="state"
+    )
     videos = forms.CharField(
         required=False, help_text="comma-separated video names (default: videos the run covered)"
     )
@@ -106,7 +109,9 @@ def run_quality(request: HtmxHttpRequest, dataset_id: int, run_id: int):
         try:
             if form.cleaned_data["against"]:
                 annotator = quality.find_annotator(dataset, form.cleaned_data["against"].strip())
-            result = quality.evaluate_run(run, iou=iou, annotator=annotator, videos=names)
+            result = quality.evaluate_run(
+                run, iou=iou, annotator=annotator, videos=names, state=form.cleaned_data["state"]
+            )
         except ValueError as exc:
             error, result = str(exc), quality.evaluate_run(run, iou=iou)
     else:
@@ -116,7 +121,7 @@ def run_quality(request: HtmxHttpRequest, dataset_id: int, run_id: int):
     per_video, strips, onset_err, offset_err = [], [], {"ME": [], "MaE": []}, {"ME": [], "MaE": []}
     for name, vr in spotting.videos.items():
         c = vr.counts["overall"]
-        per_video.append((name, c))
+        per_video.append((name, c, vr.counts["ME"], vr.counts["MaE"]))
         for m in vr.matches:
             onset_err[m.truth.kind].append(m.pred.onset - m.truth.onset)
             offset_err[m.truth.kind].append(m.pred.offset - m.truth.offset)
@@ -144,7 +149,9 @@ def run_quality(request: HtmxHttpRequest, dataset_id: int, run_id: int):
         "strips": strips,
         "pooled_annotators": pooled_annotators if len(pooled_annotators) > 1 else [],
         "f1_by_threshold": data["spotting"]["f1_by_threshold"],
-        "bars_svg": mark_safe(quality_plots.per_video_bars([(n, c.tp, c.fp, c.fn) for n, c in per_video])),
+        "bars_svg": mark_safe(
+            quality_plots.per_video_bars([(n, c.tp, c.fp, c.fn) for n, c, _, _ in per_video])
+        ),
         "f1_svg": mark_safe(quality_plots.f1_vs_iou(data["spotting"]["f1_by_threshold"])),
         "onset_svg": mark_safe(
             quality_plots.histograms(onset_err, "Onset error (prediction - truth) on matches", "frames")
