@@ -188,7 +188,10 @@ else:
     # Above the longest task time limit, so Redis does not redeliver a task that is still running;
     # fault tests set a short one to see an unacked task of a killed worker come back.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_S", str(13 * 3600)))
+        "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_S", str(13 * 3600))),
+        # How often an idle worker looks for unacked tasks past that timeout (kombu: 10 x 10 s).
+        "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_S", "10")),
+        "unacked_restore_throttle": 1 if "CELERY_UNACKED_RESTORE_S" in os.environ else 10,
     }
     CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
