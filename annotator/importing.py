@@ -331,6 +331,9 @@ def _plan(dataset: Dataset, report: ImportReport, fmt: str, sha: str, file_name:
             )
             plan.refused.append({**row, "reason": reason})
             continue
+        if not record.video.strip():
+            plan.refused.append({**row, "reason": "the row names no video (Filename is empty)"})
+            continue
         try:
             target = matcher.target(record)
         except ValueError as exc:

@@ -249,7 +249,10 @@ def test_placeholder_hands_its_labels_to_the_ingested_video(dataset, owner, tmp_
 
 def test_smic_e_first_frame_and_vocabulary(dataset, owner, tmp_path):
     clip = ready(dataset, "s1_ne_01", "s1", frames=300)  # ingested from a video file: FirstF anchors
-    rows = [["s1", "s1_ne_01", 100, 120, 21, 130, 140, 11, None, None, None, "negative", 50, 300, 251]]
+    rows = [
+        ["s1", "s1_ne_01", 100, 120, 21, 130, 140, 11, None, None, None, "negative", 50, 300, 251],
+        ["s1", None, 100, 120, 21, None, None, None, None, None, None, "negative", 50, 300, 251],
+    ]
     record = import_file(
         dataset, Request(sheets.smic_e(tmp_path / "SMIC-HS-E_annotation.xlsx", rows)), user=owner
     )
@@ -259,6 +262,9 @@ def test_smic_e_first_frame_and_vocabulary(dataset, owner, tmp_path):
         (80, 90, "negative"),
     ]
     assert record.report["emotions_added"] == ["negative"]
+    assert record.report["refused"] == [
+        {"row": 3, "sheet": "Sheet1", "reason": "the row names no video (Filename is empty)"}
+    ]
     dataset.refresh_from_db()
     assert "negative" in dataset.emotions
     assert [i.provenance["part"] for i in clip.intervals.all()] == [1, 2]
@@ -380,7 +386,9 @@ def test_page_upload_preview_confirm(client, dataset, member, tmp_path):
     assert PendingInterval.objects.filter(annotator=user).count() == 4
     waiting = Video.objects.get(name="EP04_01")
     video_page = client.get(reverse("video_detail", args=[waiting.pk])).content.decode()
-    assert "Imported labels waiting for frames (2)" in video_page and "CASME2-coding.xlsx, row 6" in video_page
+    assert (
+        "Imported labels waiting for frames (2)" in video_page and "CASME2-coding.xlsx, row 6" in video_page
+    )
     done = client.get(reverse("import_job", args=[dataset.pk, real.pk])).content.decode()
     assert "Imported CASME2-coding.xlsx" in done
     panel = client.get(reverse("dataset_imports", args=[dataset.pk])).content.decode()
