@@ -105,15 +105,7 @@ export class Timeline {
       this.requestDraw(true);
     };
     overview.src = this.config.frames.overview_url;
-    // Motion can be megabytes on a long video: asked for once the first frame is up, it blocks nothing.
-    this.viewer.firstPaint
-      .then(() => this.api.get(this.config.motion_url))
-      .then((motion) => {
-        this.setMotion(motion);
-        this.track.resize();
-      })
-      .catch((err) => this.failed("motion signals", err, null));
-    const [intervals, predictions] = await Promise.all([
+    const data = Promise.all([
       this.api.get(this.config.intervals_url).catch((err) => {
         this.config.can_edit = false; // editing blind could duplicate or overwrite intervals
         this.els.flash.textContent = `intervals could not be loaded (${err.status || "network"}): read only, reload to edit`;
@@ -121,6 +113,16 @@ export class Timeline {
       }),
       this.api.get(this.config.predictions_url).catch((err) => this.failed("predictions", err, [])),
     ]);
+    // Motion is ~10 MB of JSON and seconds of server time on a 100,000-frame video: asked for once
+    // the first frame and the intervals are in, it delays neither.
+    Promise.all([this.viewer.firstPaint, data.catch(() => null)])
+      .then(() => this.api.get(this.config.motion_url))
+      .then((motion) => {
+        this.setMotion(motion);
+        this.track.resize();
+      })
+      .catch((err) => this.failed("motion signals", err, null));
+    const [intervals, predictions] = await data;
     this.predictions = predictions;
     this.sync.load(intervals);
     this.track.resize();
