@@ -3,6 +3,7 @@ registers a checkpoint, emotion suggestions on intervals and predictions, and ba
 
 import functools
 import hashlib
+import json
 import tempfile
 from pathlib import Path
 
@@ -268,3 +269,32 @@ def member_elsewhere():
     from tests.factories import MembershipFactory
 
     return MembershipFactory(role=Role.OWNER).user
+
+
+def test_an_interrupted_training_registers_nothing_and_its_retry_reuses_the_loso_result(dataset, monkeypatch):
+    import inference.mol
+    from annotator import jobs
+
+    ingest(dataset)
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(inference.mol, "train", killed)  # the final model; LOSO folds train
+        with pytest.raises(CommandError, match="worker killed"):
+            call_command("train", "--model", "mol", "--dataset", dataset.name, "--loso", *FAST, "--now")
+    job = Job.objects.get(kind="train_mol")
+    assert job.state == Job.State.FAILED and not ModelCheckpoint.objects.exists()
+    saved = Path(settings.MEDIA_ROOT) / "training" / f"job-{job.pk}" / "loso.json"
+    assert saved.is_file()
+
+    monkeypatch.setattr(inference.mol, "loso", killed)  # a retry must not evaluate again
+    jobs.retry_job(job)
+    jobs.execute(job.pk)
+    job.refresh_from_db()
+    assert job.state == Job.State.SUCCEEDED, job.error
+    record = ModelCheckpoint.objects.get(job=job)
+    assert record.metrics == json.loads(saved.read_text()) and record.metrics["folds"] == 2
+    jobs.execute(job.pk)  # delivered twice: still one checkpoint
+    assert ModelCheckpoint.objects.filter(dataset=dataset).count() == 1
