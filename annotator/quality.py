@@ -36,32 +36,29 @@ class Spans:
     unscored: int = 0
 
 
-def _span(row: Interval | Prediction) -> Span:
-    return Span(
-        row.kind,
-        row.onset,
-        row.offset,
-        apex=row.apex,
-        ref=row.pk,
-        emotion=row.emotion or None,
-        score=getattr(row, "score", None),
-    )
+FIELDS = ("pk", "video__name", "kind", "onset", "apex", "offset", "emotion")
 
 
-def _collect(rows: Iterable[Interval | Prediction], names: Iterable[str]) -> Spans:
+def _collect(rows, names: Iterable[str], scored: bool = False) -> Spans:
+    """Spans from value rows (model instances would cost most of an evaluation's time)."""
     out = Spans({name: [] for name in names})
-    for row in rows:
-        if row.offset is None:
+    for pk, video, kind, onset, apex, offset, emotion, *score in rows.values_list(
+        *FIELDS, *(["score"] if scored else [])
+    ):
+        if offset is None:
             out.unscored += 1
             continue
-        out.by_video.setdefault(row.video.name, []).append(_span(row))
+        span = Span(
+            kind, onset, offset, apex=apex, ref=pk, emotion=emotion or None, score=score[0] if score else None
+        )
+        out.by_video.setdefault(video, []).append(span)
     return out
 
 
 def human_spans(videos: Iterable[Video], annotator=None) -> Spans:
     """Human intervals of these videos (of one annotator when given)."""
     videos = list(videos)
-    rows = Interval.objects.filter(video__in=videos).select_related("video")
+    rows = Interval.objects.filter(video__in=videos).order_by("video", "onset", "id")
     if annotator is not None:
         rows = rows.filter(annotator=annotator)
     return _collect(rows, [v.name for v in videos])
@@ -70,10 +67,10 @@ def human_spans(videos: Iterable[Video], annotator=None) -> Spans:
 def run_spans(run: PredictionRun, videos: Iterable[Video]) -> Spans:
     """The run's predictions on these videos, at or above the run's threshold."""
     videos = list(videos)
-    rows = Prediction.objects.filter(run=run, video__in=videos, score__gte=run.threshold).select_related(
-        "video"
+    rows = Prediction.objects.filter(run=run, video__in=videos, score__gte=run.threshold).order_by(
+        "video", "onset", "id"
     )
-    return _collect(rows, [v.name for v in videos])
+    return _collect(rows, [v.name for v in videos], scored=True)
 
 
 def find_annotator(dataset: Dataset, username: str):
@@ -130,8 +127,16 @@ class RunEvaluation:
     unscored_truths: int
     unscored_predictions: int
 
+    @property
+    def spot_then_recognise(self) -> float | None:
+        """Overall spotting F1 x UF1 on the matches; 0 when F1 is 0, None when either is undefined."""
+        f1 = self.spotting.counts["overall"].f1
+        if f1 == 0.0:
+            return 0.0  # nothing spotted correctly, as in inference.metrics.recognition
+        uf1 = self.recognition["uf1"] if self.recognition else None
+        return None if f1 is None or uf1 is None else f1 * uf1
+
     def to_dict(self) -> dict[str, Any]:
-        counts = self.spotting.counts["overall"]
         return {
             "run": {"id": self.run.pk, "name": self.run.name, "model": self.run.model},
             "against": self.against,
@@ -139,11 +144,7 @@ class RunEvaluation:
             "unscored_predictions": self.unscored_predictions,
             "spotting": self.spotting.to_dict(),
             "recognition": self.recognition,
-            "spot_then_recognise": (
-                counts.f1 * self.recognition["uf1"]
-                if self.recognition and counts.f1 is not None and self.recognition["uf1"] is not None
-                else None
-            ),
+            "spot_then_recognise": self.spot_then_recognise,
         }
 
 

@@ -5,6 +5,8 @@ the server). Comparison strips show each video's matches (green), misses (orange
 along the frame axis, with the IoU in the tooltip.
 """
 
+from collections import defaultdict
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -62,6 +64,17 @@ def _strip(video: Video, matches, misses, extras) -> dict:
         rects.append(rect(a, "match", 0, f"match IoU {value:.2f}: human"))
         rects.append(rect(b, "match", 1, f"match IoU {value:.2f}: other"))
     return {"video": video, "length": length, "rects": rects}
+
+
+BARS = 40
+
+
+def _most_errors(rows: list[tuple[str, int, int, int]]) -> list[tuple[str, int, int, int]]:
+    """At most BARS videos for the bar plot: those with the most FP + FN, in their table order."""
+    if len(rows) <= BARS:
+        return rows
+    keep = {r[0] for r in sorted(rows, key=lambda r: -(r[2] + r[3]))[:BARS]}
+    return [r for r in rows if r[0] in keep]
 
 
 @login_required
@@ -133,7 +146,7 @@ def run_quality(request: HtmxHttpRequest, dataset_id: int, run_id: int):
                 [(u.span, u.best_iou) for u in vr.false_positives],
             )
         )
-    data = result.to_dict()
+    f1_by_threshold = [{"iou_threshold": t, "f1": f} for t, f in spotting.f1_by_threshold.items()]
     recognition = result.recognition
     pooled_annotators = (
         quality.annotators_of(list(videos[n] for n in spotting.videos)) if annotator is None else []
@@ -143,16 +156,18 @@ def run_quality(request: HtmxHttpRequest, dataset_id: int, run_id: int):
         "run": run,
         "form": form,
         "error": error,
-        "result": data,
+        "result": result,
         "pooled": spotting.counts,
         "per_video": per_video,
         "strips": strips,
+        "bars_note": f"The bar plot shows the {BARS} videos with the most errors."
+        if len(per_video) > BARS
+        else "",
         "pooled_annotators": pooled_annotators if len(pooled_annotators) > 1 else [],
-        "f1_by_threshold": data["spotting"]["f1_by_threshold"],
         "bars_svg": mark_safe(
-            quality_plots.per_video_bars([(n, c.tp, c.fp, c.fn) for n, c, _, _ in per_video])
+            quality_plots.per_video_bars(_most_errors([(n, c.tp, c.fp, c.fn) for n, c, _, _ in per_video]))
         ),
-        "f1_svg": mark_safe(quality_plots.f1_vs_iou(data["spotting"]["f1_by_threshold"])),
+        "f1_svg": mark_safe(quality_plots.f1_vs_iou(f1_by_threshold)),
         "onset_svg": mark_safe(
             quality_plots.histograms(onset_err, "Onset error (prediction - truth) on matches", "frames")
         ),
@@ -192,13 +207,15 @@ def agreement(request: HtmxHttpRequest, dataset_id: int):
         summary = quality.agreement_summary(result)
         diffs = {p: result.differences(p).values for p in ("onset", "apex", "offset")}
         videos = {v.name: v for v in dataset.videos.all()}
+        by_video: dict[str, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
+        for v, x, y, i in result.pairs:
+            by_video[v][0].append((x, y, i))
+        for v, span in result.only_a:
+            by_video[v][1].append(span)
+        for v, span in result.only_b:
+            by_video[v][2].append(span)
         strips = []
-        for name in sorted(
-            {v for v, *_ in result.pairs} | {v for v, _ in result.only_a} | {v for v, _ in result.only_b}
-        ):
-            pairs = [(x, y, i) for v, x, y, i in result.pairs if v == name]
-            only_a = [s for v, s in result.only_a if v == name]
-            only_b = [s for v, s in result.only_b if v == name]
+        for name, (pairs, only_a, only_b) in sorted(by_video.items()):
             all_a, all_b = [x for x, _, _ in pairs] + only_a, [y for _, y, _ in pairs] + only_b
             strips.append(
                 _strip(
