@@ -223,3 +223,13 @@ def test_run_page_state_filter(client, dataset, pair):
         f"/datasets/{dataset.pk}/quality/runs/{run.pk}/?against=ann_a&state=accepted"
     ).content.decode()
     assert "<td>v1</td>" in page and "<td>v2</td>" not in page
+
+
+def test_run_page_reports_bad_parameters(client, dataset, pair):
+    a, _ = pair
+    run = run_with(dataset, [(dataset.videos.get(name="v1"), "ME", 12, 22, 1.0, "")])
+    client.force_login(a)
+    page = client.get(f"/datasets/{dataset.pk}/quality/runs/{run.pk}/?iou=5").content.decode()
+    assert "iou: Ensure this value is less than or equal to 1.0" in page
+    page = client.get(f"/datasets/{dataset.pk}/quality/runs/{run.pk}/?videos=v1,nope").content.decode()
+    assert "Videos not in dataset" in page and "nope" in page

@@ -114,7 +114,7 @@ def run_quality(request: HtmxHttpRequest, dataset_id: int, run_id: int):
     run = access.get_run_for_user(request.user, run_id)
     if run.dataset_id != dataset.pk:
         return redirect("run_quality", run.dataset_id, run.pk)
-    form = EvaluationForm(request.GET or None)
+    form = EvaluationForm({"iou": "0.5"} | request.GET.dict())
     iou, annotator, names, error = 0.5, None, None, ""
     if form.is_valid():
         iou = form.cleaned_data["iou"] or 0.5
@@ -128,6 +128,7 @@ def run_quality(request: HtmxHttpRequest, dataset_id: int, run_id: int):
         except ValueError as exc:
             error, result = str(exc), quality.evaluate_run(run, iou=iou)
     else:
+        error = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()) + " (shown: IoU 0.5)"
         result = quality.evaluate_run(run, iou=iou)
     spotting = result.spotting
     videos = {v.name: v for v in dataset.videos.all()}
