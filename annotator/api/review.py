@@ -46,8 +46,12 @@ class MoveRequestSerializer(serializers.Serializer):
 
 
 class AssignRequestSerializer(serializers.Serializer):
-    annotator = serializers.IntegerField(required=False, allow_null=True, default=None)
-    reviewer = serializers.IntegerField(required=False, allow_null=True, default=None)
+    annotator = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=2**63 - 1
+    )
+    reviewer = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=2**63 - 1
+    )
 
 
 class CommentSerializer(serializers.ModelSerializer):

@@ -27,9 +27,12 @@ def _int_param(request: Request, name: str) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ValidationError({name: f"{name} must be an integer id, not {value!r}."}) from None
+    if not 0 < number < 2**63:  # ids are positive 64-bit integers in every database
+        raise ValidationError({name: f"{name} must be a positive integer id, not {value!r}."})
+    return number
 
 
 def _django_errors(exc: DjangoValidationError) -> ValidationError:
