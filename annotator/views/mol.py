@@ -40,7 +40,9 @@ class MolTrainForm(forms.Form):
         required=False,
         help_text="FlowNetC width; paper 1.0, 0.125 trains ~8x faster",
     )
-    lr = forms.FloatField(min_value=1e-7, max_value=1.0, required=False, help_text="paper 1e-4")
+    lr = forms.FloatField(
+        min_value=1e-7, max_value=1.0, required=False, label="Learning rate", help_text="paper 1e-4"
+    )
     batch_size = forms.IntegerField(min_value=1, max_value=256, required=False, help_text="paper 8")
     name = forms.CharField(max_length=200, required=False)
 
