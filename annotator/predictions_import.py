@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from .exporting import _megc_id
 from .models import Dataset, Prediction, PredictionRun, Video
+from .spotting import evaluate_run
 
 FORMATS = ("megc2022", "megc2023", "megc-log", "str", "csv")
 MEGC_FORMATS = ("megc2022", "megc2023", "megc-log", "str")
@@ -297,6 +298,7 @@ def import_predictions(
     for p in planned.predictions:
         p.run = run
     Prediction.objects.bulk_create(planned.predictions)
+    evaluate_run(run)  # stores the MEGC figures shown with the dataset's runs, like the app's own runs
     return run
 
 

@@ -185,3 +185,4 @@ def test_run_covers_every_video_of_the_dataset(dataset, videos, member):
     run = import_predictions(dataset, "vid,onset,offset,type\n15_0401,11,21,me\n", "megc2023", "one video")
     counts = quality.evaluate_run(run).to_dict()["spotting"]["counts"]["ME"]
     assert (counts["tp"], counts["fp"], counts["fn"]) == (1, 0, 1)
+    assert run.metrics["pooled"]["ME"] == counts  # stored at import for the dataset's run list

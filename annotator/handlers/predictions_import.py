@@ -24,4 +24,5 @@ def import_predictions_job(job: Job, ctx: JobContext) -> dict:
             raise JobFailure(
                 f"Nothing imported from {params['file_name']}: " + "; ".join(exc.problems)
             ) from exc
+    ctx.progress(100, "imported", f"{done.report['predictions']} prediction(s) in run {done.name!r}")
     return {"run": done.pk, "name": done.name, **(done.report or {})}
