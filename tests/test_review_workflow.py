@@ -151,6 +151,12 @@ def test_comments_create_list_resolve(api, member, video):
     open_ones = client.get(f"/api/comments/?video={video.pk}&resolved=false").json()
     assert [c["frame"] for c in open_ones] == [3]
     assert client.get("/api/comments/").status_code == 400
+    other = VideoFactory(dataset=DatasetFactory())
+    assert client.post("/api/comments/", {"video": other.pk, "frame": 1, "text": "x"}).status_code == 404
+    assert client.post("/api/comments/", {"video": 10**6, "frame": 1, "text": "x"}).status_code == 404
+    foreign = labels.create_interval(other, {"kind": "ME", "onset": 1, "offset": 2}, annotator)
+    bad = client.post("/api/comments/", {"video": video.pk, "frame": 1, "text": "x", "interval": foreign.pk})
+    assert bad.status_code == 400 and "not an interval of video" in bad.json()["interval"][0]
 
 
 def test_dataset_review_page_filters_and_counts(client, member, dataset):

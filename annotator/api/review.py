@@ -55,6 +55,9 @@ class AssignRequestSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
+    # Plain ids: the access helpers decide (404 for another dataset's video, as everywhere).
+    video = serializers.IntegerField(source="video_id")
+    interval = serializers.IntegerField(source="interval_id", required=False, allow_null=True)
     author = serializers.CharField(source="author.username", default=None, read_only=True)
 
     class Meta:
@@ -201,11 +204,10 @@ class CommentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         body = CommentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        video = access.get_video_for_user(request.user, data["video"].pk, CAN_EDIT)
-        interval = data.get("interval")
+        video = access.get_video_for_user(request.user, data["video_id"], CAN_EDIT)
         try:
             comment = review.add_comment(
-                video, data["frame"], data["text"], request.user, interval.pk if interval else None
+                video, data["frame"], data["text"], request.user, data.get("interval_id")
             )
         except DjangoValidationError as exc:
             raise _django_errors(exc) from exc
