@@ -18,8 +18,10 @@ from inference.mcwes import (
     weak_labels_from_intervals,
     windows_from_intervals,
 )
+from inference.mcwes.calibrate import best_cut, fit_decoding
+from inference.mcwes.checkpoint import LEGACY
 from inference.mcwes.data import canonical_index, snippet_frames, snippet_inputs
-from inference.mcwes.decode import decode, soft_nms
+from inference.mcwes.decode import decode, is_blink, soft_nms
 from inference.mcwes.labels import snippet_targets
 from inference.mcwes.losses import (
     distribution_consistency,
@@ -31,6 +33,7 @@ from inference.mcwes.losses import (
 )
 from inference.mcwes.model import MCWESNet
 from inference.mcwes.train import to_tensors
+from inference.media.motion import REGIONS
 
 T = 60
 
@@ -49,7 +52,7 @@ def make_video(seed: int, expression: bool, fps: float = 30.0, n: int = T) -> Vi
 
 
 def tiny_config(**kw) -> MCWESConfig:
-    return MCWESConfig(**{"hidden": 16, "epochs": 3, "batch_videos": 2, **kw})
+    return MCWESConfig(**{"hidden": 16, "epochs": 3, "batch_videos": 2, "window_half_s": 0.0, **kw})
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -108,6 +111,29 @@ def test_predict_curves_cover_every_frame(trained):
     assert all(c.shape == (45,) for c in curves.values())
     for iv in intervals:
         assert 0 <= iv["onset"] <= iv["apex"] <= iv["offset"] < 45 and iv["kind"] in ("ME", "MaE")
+
+
+def test_window_speed_joins_the_motion_stream():
+    cfg = tiny_config(n_regions=3, window_half_s=0.17)
+    v = make_video(0, True)
+    v.window_motion = np.zeros((T, len(REGIONS)), np.float32)
+    v.window_motion[:, 2] = 0.5
+    x = snippet_inputs(v, cfg)
+    assert x.regional.shape == (len(x.regional), 8 * (3 + len(REGIONS)))
+    per_frame = x.regional.reshape(len(x.regional), 8, -1)
+    assert np.allclose(per_frame[..., 3 + 2], 0.5) and np.allclose(per_frame[..., 3 + 3], 0.0)
+    assert np.allclose(
+        per_frame[..., :3],
+        snippet_inputs(v, tiny_config(n_regions=3)).regional.reshape(per_frame[..., :3].shape),
+    )
+    # without a precomputed one it is measured on the crops (a bright patch moves: non-zero)
+    v.window_motion = None
+    assert snippet_inputs(v, cfg).regional.reshape(per_frame.shape)[..., 3:].max() > 0
+    v.window_motion = np.zeros((T, 2), np.float32)
+    with pytest.raises(ValueError, match="window_motion must be finite"):
+        snippet_inputs(v, cfg)
+    net = MCWESNet(cfg)
+    assert net.enc_reg[0].in_features == 8 * (3 + len(REGIONS))
 
 
 # ---------------------------------------------------------------- losses on hand-made cases
@@ -214,6 +240,47 @@ def test_decoding_hand_made_curve_gives_exact_interval():
     assert decode(act, spans, curves, 30.0, cfg) == []
     # a curve that never crosses a threshold yields nothing
     assert decode(np.full((S, 2), 0.1), spans, curves, 30.0, cfg) == []
+
+
+def test_blink_rule_drops_eye_only_movements():
+    motion = np.full((60, 5), 0.1)
+    motion[20:26, 1] = 2.0  # eyes only
+    assert is_blink(motion, 20, 25, eye=1, ratio=0.5)
+    motion[20:26, 3] = 1.5  # the mouth moves too: an expression
+    assert not is_blink(motion, 20, 25, eye=1, ratio=0.5)
+    assert not is_blink(motion, 40, 45, eye=1, ratio=0.5)  # nothing moves: not a blink either
+    cfg = tiny_config(thresholds=(0.5,), eye_region=1)
+    S = 27
+    act = np.zeros((S, 2))
+    act[10:14, 0] = 0.9  # frames 23..30
+    spans = snippet_frames(S, 1.0, 60, cfg)
+    curves = {"ME": act[:, 0].repeat(3)[:60], "MaE": np.zeros(60)}
+    eyes = np.full((60, 5), 0.1)
+    eyes[23:31, 1] = 2.0
+    assert decode(act, spans, curves, 30.0, cfg, motion=eyes) == []
+    assert len(decode(act, spans, curves, 30.0, cfg, motion=motion)) == 1
+    assert (
+        len(decode(act, spans, curves, 30.0, tiny_config(thresholds=(0.5,), eye_region=-1), motion=eyes)) == 1
+    )
+
+
+def test_calibration_from_weak_labels_only():
+    # the cut separates videos with the class from those without, by their strongest proposal
+    assert best_cut([0.8, 0.9], [0.2, 0.3], floor=0.05) == pytest.approx(0.55)
+    assert best_cut([0.8], [], floor=0.05) == 0.05  # nothing to separate: the floor
+    cfg = tiny_config(thresholds=(0.5,))
+    S = 27
+    spans = snippet_frames(S, 1.0, 60, cfg)
+    pos, neg = np.zeros((S, 2)), np.zeros((S, 2))
+    pos[10:14, 0] = 0.2  # a weak but clean ME peak, under every absolute threshold
+    neg[10:14, 0] = 0.15  # weaker: 0.75 of the typical peak
+    fit = fit_decoding([pos, neg], [np.array([1, 0]), np.array([0, 0])], [spans, spans], [30.0, 30.0], cfg)
+    assert fit["act_scale"][0] == pytest.approx(0.2) and fit["act_scale"][1] == 1.0
+    assert 0.75 < fit["score_cut"][0] <= 1.0  # the negative video's proposal stays under the cut
+    curves = {"ME": np.zeros(60), "MaE": np.zeros(60)}
+    scale = np.asarray(fit["act_scale"])
+    assert len(decode(pos / scale, spans, curves, 30.0, cfg, cuts=fit["score_cut"])) == 1
+    assert decode(neg / scale, spans, curves, 30.0, cfg, cuts=fit["score_cut"]) == []
 
 
 def test_soft_nms_decays_overlaps():
@@ -344,6 +411,13 @@ def test_checkpoint_round_trip_and_rejections(trained, tmp_path):
         load_checkpoint(tmp_path / "cfg.pt")
     with pytest.raises(FileNotFoundError):
         load_checkpoint(tmp_path / "missing.pt")
+    # a checkpoint saved before the window speed, blink rule and calibration keeps its behaviour
+    raw = torch.load(path, weights_only=True)
+    for key in LEGACY:
+        del raw["config"][key]
+    torch.save(raw, tmp_path / "old.pt")
+    old = load_checkpoint(tmp_path / "old.pt").config
+    assert (old.window_half_s, old.eye_region, old.calibrate) == (0.0, -1, False)
 
 
 def test_bad_inputs_name_the_problem(trained):

@@ -33,6 +33,11 @@ class Checkpoint:
         return net.to(device)
 
 
+# fields added later whose defaults change the network or decoding: a checkpoint saved before
+# them is read with the values it was trained and decoded with
+LEGACY = {"window_half_s": 0.0, "eye_region": -1, "calibrate": False}
+
+
 def save_checkpoint(ckpt: Checkpoint, path: str | Path) -> None:
     """Write atomically (temp file + rename) so an interrupted save never leaves half a file."""
     path = Path(path)
@@ -73,7 +78,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if missing:
         raise ValueError(f"{path}: checkpoint lacks {missing}")
     try:
-        config = MCWESConfig.from_dict(raw["config"])
+        config = MCWESConfig.from_dict({**LEGACY, **raw["config"]})
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{path}: bad config: {exc}") from exc
     expected = MCWESNet(config).state_dict()

@@ -20,6 +20,7 @@ class MCWESConfig:
     snippet_stride: int = 2
     crop_size: int = 32  # crops are downscaled to this before the encoders (speed on CPU)
     n_regions: int = 0  # regional motion signals per frame; 0 = taken from the first training video
+    window_half_s: float = 0.17  # >0: window speed over +-this many seconds joins the motion stream
     reference_window_s: float = 6.0  # running-median neutral reference for the appearance stream
     feature_dim: int = 0  # >0: user-supplied (S, feature_dim) snippet features replace both encoders
     # model
@@ -46,12 +47,17 @@ class MCWESConfig:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     # decoding
+    calibrate: bool = True  # scale activations and score cuts from the training videos' weak labels
     thresholds: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
     soft_nms_sigma: float = 0.3
     min_score: float = 0.05
     max_proposals: int = 10  # per video, both classes together
     dur_me_s: tuple[float, float] = (0.06, 0.55)  # decoded duration filter in seconds
     dur_mae_s: tuple[float, float] = (0.4, 5.0)
+    # blinks are in every video and eye-only motion is no expression (the baseline's rule): a
+    # proposal is dropped when no other motion column reaches blink_ratio x the eye column's motion
+    eye_region: int = 1  # column of the eyes in VideoInput.motion (media.motion.REGIONS order); -1 = off
+    blink_ratio: float = 0.5
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes (dataset, annotation version)
 
     def __post_init__(self) -> None:
@@ -72,6 +78,10 @@ class MCWESConfig:
             problems.append("thresholds must be a non-empty list of values in (0, 1)")
         if self.feature_dim < 0 or self.feature_dim % 2:
             problems.append("feature_dim must be 0 or an even number (appearance half + motion half)")
+        if self.window_half_s < 0:
+            problems.append(f"window_half_s must be >= 0, got {self.window_half_s}")
+        if self.eye_region >= 0 and not 0 < self.blink_ratio <= 1:
+            problems.append(f"blink_ratio must be in (0, 1], got {self.blink_ratio}")
         if problems:
             raise ValueError("invalid MCWESConfig: " + "; ".join(problems))
 

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from inference.media.motion import REGIONS
+from inference.spotting.signals import window_speed
+
 from .config import MCWESConfig
 
 
@@ -20,6 +23,8 @@ from .config import MCWESConfig
 class VideoInput:
     """One video (or sub-video window). Frame indices everywhere are the video's own, 0-based.
 
+    `window_motion` (T, len(REGIONS)) is the window speed (inference.spotting.signals.window_speed at
+    config.window_half_s); computed from the crops when None and the config asks for it.
     `labels` is the weak video-level label {"ME": 0/1, "MaE": 0/1}; `intervals` are optional
     frame-level truths [{"kind", "onset", "offset"}] (inclusive) used by frame supervision or to
     derive weak labels; `offset` is the index of this window's first frame in the source video.
@@ -28,6 +33,7 @@ class VideoInput:
     fps: float
     crops: np.ndarray | None = None
     motion: np.ndarray | None = None
+    window_motion: np.ndarray | None = None
     features: np.ndarray | None = None
     n_frames: int | None = None  # required with `features` alone
     labels: dict[str, int] | None = None
@@ -77,8 +83,20 @@ def validate(video: VideoInput, config: MCWESConfig) -> None:
         raise ValueError(f"{name}: motion has {m.shape[1]} regions, model expects {config.n_regions}")
     if not np.isfinite(m).all():
         raise ValueError(f"{name}: motion contains NaN or inf")
+    w = video.window_motion
+    if (
+        config.window_half_s
+        and w is not None
+        and (w.shape != (len(c), len(REGIONS)) or not np.isfinite(w).all())
+    ):
+        raise ValueError(f"{name}: window_motion must be finite ({len(c)}, {len(REGIONS)}), got {w.shape}")
     if c.shape[0] < 2:
         raise ValueError(f"{name}: needs at least 2 frames, got {c.shape[0]}")
+
+
+def motion_columns(config: MCWESConfig) -> int:
+    """Regional signals per frame the motion stream sees: motion, then the window speed."""
+    return config.n_regions + (len(REGIONS) if config.window_half_s else 0)
 
 
 def canonical_step(fps: float, config: MCWESConfig) -> float:
@@ -163,6 +181,11 @@ def snippet_inputs(video: VideoInput, config: MCWESConfig) -> SnippetInputs:
     # motion between canonical frames = sum of the source-frame magnitudes it spans
     cum = np.concatenate([np.zeros((1, video.motion.shape[1])), np.cumsum(video.motion, 0)])
     motion = (cum[idx + 1] - cum[np.concatenate([[0], idx[:-1] + 1])]).astype(np.float32)
+    if config.window_half_s:  # slow MaEs hide in per-frame flow noise; the window speed sees them
+        w = video.window_motion
+        if w is None:
+            w = window_speed(video.crops, video.fps, config.window_half_s)
+        motion = np.concatenate([motion, w[idx].astype(np.float32) * step], 1)
     half = int(round(config.reference_window_s * config.canonical_fps / 2))
     appearance = crops - _running_median(crops, half)
     s = n_snippets(len(idx), config)

@@ -7,6 +7,8 @@ keeps overlapping alternatives at reduced score instead of dropping them outrigh
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .config import CLASSES, MCWESConfig
@@ -64,6 +66,14 @@ def class_proposals(
     return soft_nms(props, config.soft_nms_sigma, config.min_score)
 
 
+def is_blink(motion: np.ndarray, onset: int, offset: int, eye: int, ratio: float) -> bool:
+    """Eye-only movement: above each column's video median, the eye column leads and no other
+    column reaches `ratio` of it over the interval (speed at t is the step t-1 -> t, hence +1)."""
+    excess = motion[onset : offset + 2].mean(0) - np.median(motion, 0)
+    eyes, others = excess[eye], np.delete(excess, eye)
+    return bool(eyes > 0 and others.max(initial=0.0) < ratio * eyes)
+
+
 def decode(
     activations: np.ndarray,
     spans: np.ndarray,
@@ -71,13 +81,21 @@ def decode(
     fps: float,
     config: MCWESConfig,
     frame_offset: int = 0,
+    motion: np.ndarray | None = None,
+    cuts: tuple[float, float] | None = None,
 ) -> list[dict]:
     """activations (S, 2) for ME and MaE; spans (S, 2) source frames per snippet; curves per
-    frame (apex = highest frame of the class curve inside the interval, first on ties)."""
+    frame (apex = highest frame of the class curve inside the interval, first on ties); with
+    `motion` (T, R) and config.eye_region >= 0, eye-only proposals (blinks) are dropped; `cuts`
+    per class replace config.min_score (calibrated on the training videos)."""
+    blinks = motion is not None and config.eye_region >= 0
     priors = {"ME": config.dur_me_s, "MaE": config.dur_mae_s}
     out = []
     for c, kind in enumerate(CLASSES):
-        for onset, offset, score in class_proposals(activations[:, c], spans, fps, priors[kind], config):
+        cfg = config if cuts is None else replace(config, min_score=cuts[c])
+        for onset, offset, score in class_proposals(activations[:, c], spans, fps, priors[kind], cfg):
+            if blinks and is_blink(motion, onset, offset, config.eye_region, config.blink_ratio):
+                continue
             apex = onset + int(np.argmax(curves[kind][onset : offset + 1]))
             out.append(
                 {

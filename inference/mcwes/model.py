@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from .config import MCWESConfig
+from .data import motion_columns
 
 
 def _cnn(in_ch: int, out_dim: int) -> nn.Sequential:
@@ -71,7 +72,7 @@ class MCWESNet(nn.Module):
                 raise ValueError("MCWESNet needs config.n_regions >= 1 (set from the training videos)")
             self.enc_img = _cnn(L, h)
             self.enc_diff = _cnn(L - 1, h)
-            self.enc_reg = nn.Sequential(nn.Linear(L * config.n_regions, h), nn.ReLU())
+            self.enc_reg = nn.Sequential(nn.Linear(L * motion_columns(config), h), nn.ReLU())
             self.enc_flow = nn.Sequential(nn.Linear(2 * h, h), nn.ReLU())
         # temporal context per stream before attention and fusion
         self.ctx_img = nn.Sequential(nn.Conv1d(h, h, 3, padding=1, padding_mode="replicate"), nn.ReLU())

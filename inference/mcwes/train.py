@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .calibrate import fit_decoding
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .config import CLASSES, MCWESConfig
 from .data import SnippetInputs, VideoInput, snippet_centres, snippet_frames, snippet_inputs, validate
@@ -191,8 +192,32 @@ def train(
             )
         if progress is not None:
             progress(epoch + 1, sums)
+    if config.calibrate:
+        norm = {**norm, **_calibration(net, tensors, inputs, labels, expanded, config)}
     state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
     return Checkpoint(config, state, norm, config.epochs, history)
+
+
+@torch.no_grad()
+def _activations(net: MCWESNet, x: dict[str, torch.Tensor]) -> np.ndarray:
+    out = net(x)
+    return (out.probs[:, :2] * out.attention[:, None]).cpu().numpy()
+
+
+def _calibration(
+    net: MCWESNet,
+    tensors: list[dict[str, torch.Tensor]],
+    inputs: list[SnippetInputs],
+    labels: list[torch.Tensor],
+    videos: list[VideoInput],
+    config: MCWESConfig,
+) -> dict[str, list[float]]:
+    """Decoding scales and cuts from the training videos (labels: the weak ones, in any mode)."""
+    net.eval()
+    acts = [_activations(net, t) for t in tensors]
+    spans = [snippet_frames(x.n_snip, x.step, x.n_frames, config) for x in inputs]
+    ys = [y.cpu().numpy() for y in labels]
+    return fit_decoding(acts, ys, spans, [v.fps for v in videos], config)
 
 
 def _frame_label(target: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
@@ -214,10 +239,17 @@ def predict(
     out = net(to_tensors(x, checkpoint.norm, dev))
     a = out.attention
     act = (out.probs[:, :2] * a[:, None]).cpu().numpy()
+    scale = np.asarray(checkpoint.norm.get("act_scale", [1.0] * len(CLASSES)))
+    cuts = checkpoint.norm.get("score_cut")
     frames = np.arange(x.n_frames)
     centres = snippet_centres(x.n_snip, x.step, config)
     curves = {kind: np.interp(frames, centres, act[:, c]) for c, kind in enumerate(CLASSES)}
     for name, seq in (("attention", a), ("a_img", out.a_img), ("a_flow", out.a_flow)):
         curves[name] = np.interp(frames, centres, seq.cpu().numpy())
     spans = snippet_frames(x.n_snip, x.step, x.n_frames, config)
-    return decode(act, spans, curves, video.fps, config, video.offset), curves
+    motion = video.motion if config.eye_region >= 0 else None
+    if motion is not None and config.eye_region >= motion.shape[1]:
+        raise ValueError(
+            f"video {video.video_id!r}: eye_region {config.eye_region} but motion has {motion.shape[1]} columns"
+        )
+    return decode(act / scale, spans, curves, video.fps, config, video.offset, motion, cuts), curves
