@@ -112,7 +112,7 @@ def test_mcwes_needs_a_trained_checkpoint_of_its_kind(dataset):
 def test_ingest_queues_the_baseline_when_the_dataset_asks(dataset):
     dataset.prelabel_after_ingest = True
     dataset.save()
-    (video,) = ingest_videos(dataset, seeds=(2,), labels=False)
+    (video,) = ingest_videos(dataset, seeds=(2,), labels=False, fresh=True)
     job = Job.objects.get(kind="prelabel", video=video)
     assert job.queue == "models" and job.state == Job.State.QUEUED
     jobs.execute(job.pk)
