@@ -30,6 +30,8 @@ from inference.mcwes import MCWESConfig, VideoInput, pick_device, predict, train
 from inference.media.motion import REGIONS, FlowMeter
 from inference.metrics.spans import Span
 from inference.metrics.spotting import evaluate_spotting
+from inference.spotting.baseline import spot
+from inference.spotting.signals import window_speed
 from inference.synth import aligned_face_clip, make_spec
 
 # events per video: (n_me, n_mae); blinks are added to every video as distractors
@@ -38,7 +40,7 @@ CROP = 112
 
 
 def make_video(subject: int, index: int, seconds: float, cache: Path) -> VideoInput:
-    """Render (or load from the cache) one video: crops, regional motion, frame-level truth."""
+    """Render (or load from the cache) one video: crops, regional motion, window speed, truth."""
     n_me, n_mae = VIDEO_MIX[index % len(VIDEO_MIX)]
     seed = 1000 * subject + index
     spec = make_spec(seed, fps=30.0, seconds=seconds, n_me=n_me, n_mae=n_mae, n_blinks=2)
@@ -54,6 +56,9 @@ def make_video(subject: int, index: int, seconds: float, cache: Path) -> VideoIn
             + [meter.measure(crops[i - 1], crops[i]) for i in range(1, len(crops))]
         )
         np.savez_compressed(path, crops=crops, motion=motion)
+    ws_path = cache / f"ws_s{subject}_v{index}.npy"  # window speed at the default half width
+    if not ws_path.exists():
+        np.save(ws_path, window_speed(crops, spec.fps, MCWESConfig().window_half_s))
     intervals = [
         {"kind": e.kind, "onset": e.onset, "offset": e.offset} for e in spec.events if e.kind in ("ME", "MaE")
     ]
@@ -61,6 +66,7 @@ def make_video(subject: int, index: int, seconds: float, cache: Path) -> VideoIn
         fps=spec.fps,
         crops=crops,
         motion=motion,
+        window_motion=np.load(ws_path),
         intervals=intervals,
         video_id=f"s{subject}v{index}",
         subject=f"s{subject}",
@@ -74,7 +80,17 @@ def spans(intervals: list[dict]) -> list[Span]:
     ]
 
 
-def run_mode(videos: list[VideoInput], config: MCWESConfig, device: str, cache: dict) -> dict:
+def run_baseline(videos: list[VideoInput]) -> dict:
+    """The training-free spotter on the same videos and signals (per-frame and window speed)."""
+    truth, preds = {}, {}
+    for v in videos:
+        found = spot(v.motion, REGIONS, v.fps, window_values=v.window_motion).intervals
+        truth[v.video_id] = spans(v.intervals)
+        preds[v.video_id] = [Span(c.kind, c.onset, c.offset, apex=c.apex, score=c.score) for c in found]
+    return {"counts": evaluate_spotting(truth, preds, 0.5).counts}
+
+
+def run_mode(videos: list[VideoInput], config: MCWESConfig, device: str, cache: dict, seed: int) -> dict:
     """Leave-one-subject-out for one supervision mode; pooled MEGC counts and timings."""
     truth, preds, epoch_s, predict_s, video_s = {}, {}, [], 0.0, 0.0
     for held in sorted({v.subject for v in videos}):
@@ -86,7 +102,7 @@ def run_mode(videos: list[VideoInput], config: MCWESConfig, device: str, cache: 
             epoch_s.append(now - last[0])
             last[0] = now
 
-        ck = train(train_set, config, seed=0, device=device, progress=tick, cache=cache)
+        ck = train(train_set, config, seed=seed, device=device, progress=tick, cache=cache)
         first, final = ck.history[0]["total"], ck.history[-1]["total"]
         print(f"  fold {held}: loss {first:.3f} -> {final:.3f}")
         for v in videos:
@@ -112,6 +128,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="1 is fastest for these tiny convolutions")
     ap.add_argument("--cache", default="/tmp/mcwes_bench_cache")
     ap.add_argument("--modes", default="video,frame", help="supervision modes to run, comma-separated")
+    ap.add_argument("--seed", type=int, default=1, help="training seed (defaults were chosen with seed 0)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     cache_dir = Path(args.cache)
@@ -133,8 +150,9 @@ def main() -> None:
     for mode in args.modes.split(","):
         config = MCWESConfig(epochs=args.epochs, supervision=mode)
         print(f"supervision={mode}")
-        r = run_mode(videos, config, device, snippet_cache)
+        r = run_mode(videos, config, device, snippet_cache, args.seed)
         rows.append((mode, r))
+    rows.append(("baseline", run_baseline(videos)))
     print("\nLOSO, MEGC IoU>=0.5, pooled over held-out videos")
     print(f"{'labels':<8} {'kind':<8} {'TP':>4} {'FP':>4} {'FN':>4} {'P':>6} {'R':>6} {'F1':>6}")
     for mode, r in rows:
@@ -147,7 +165,7 @@ def main() -> None:
             print(
                 f"{mode:<8} {kind:<8} {c.tp:>4} {c.fp:>4} {c.fn:>4} {f(c.precision)} {f(c.recall)} {f(c.f1)}"
             )
-    for mode, r in rows:
+    for mode, r in rows[:-1]:
         print(
             f"{mode}: median epoch {r['epoch_s']:.2f} s ({len(videos) - args.videos} training videos), "
             f"prediction {r['realtime']:.1f}x real time (incl. snippet pre-processing, excl. flow)"

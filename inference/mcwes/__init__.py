@@ -13,6 +13,9 @@ snippet features  | images + optical flow (their  | same grid; no pretrained I3D
                   | ~30 fps)                      | shows); motion = frame differences + regional motion
                   |                               | magnitudes (MLP). User .npy features (S, D) replace both
                   |                               | encoders: first half appearance, second half motion (I3D)
+window speed      | -                             | regional flow across +-0.17 s (spotting.signals) joins the
+                  |                               | motion MLP: slow MaEs vanish in per-frame flow noise
+                  |                               | (given as VideoInput.window_motion or measured on crops)
 frame rate        | ~30 fps                       | > 37.5 fps resampled to ~30 by nearest frame; motion of a
                   |                               | kept frame = sum of the source magnitudes it spans;
                   |                               | outputs mapped back to source frames
@@ -37,7 +40,11 @@ CAS / MIL         | video-level labels, MIL       | softmax CAS {ME, MaE, bg}; c
 decoding          | -                             | thresholds 0.2..0.7 on p_c * a, runs -> proposals,
                   |                               | outer-inner contrast, Gaussian soft-NMS (sigma 0.3),
                   |                               | duration filter ME 0.06-0.55 s / MaE 0.4-5 s, 10 per
-                  |                               | video, apex = highest frame of the class curve
+                  |                               | video, apex = highest frame of the class curve; eye-only
+                  |                               | proposals dropped as blinks (baseline's rule, ratio 0.5)
+calibration       | -                             | per class: activation / its median peak in training videos
+                  |                               | with the class; score cut = best separation of training
+                  |                               | videos with / without the class (weak labels only)
 frame supervision | compared with full supervision| supervision="frame": snippet cross-entropy + per-stream
                   |                               | saliency BCE replace MIL; consistency terms unchanged
 optimiser         | -                             | Adam lr 1e-3, wd 1e-4, 4 videos per step, 40 epochs
