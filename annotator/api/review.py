@@ -56,8 +56,10 @@ class AssignRequestSerializer(serializers.Serializer):
 
 class CommentSerializer(serializers.ModelSerializer):
     # Plain ids: the access helpers decide (404 for another dataset's video, as everywhere).
-    video = serializers.IntegerField(source="video_id")
-    interval = serializers.IntegerField(source="interval_id", required=False, allow_null=True)
+    video = serializers.IntegerField(source="video_id", min_value=1, max_value=2**63 - 1)
+    interval = serializers.IntegerField(
+        source="interval_id", required=False, allow_null=True, min_value=1, max_value=2**63 - 1
+    )
     author = serializers.CharField(source="author.username", default=None, read_only=True)
 
     class Meta:

@@ -21,10 +21,12 @@ from . import HtmxHttpRequest
 
 
 def _int(value: str | None) -> int | None:
+    """A form's id or frame, None when missing, not a number or beyond what the database holds."""
     try:
-        return int(value) if value not in (None, "") else None
+        number = int(value) if value not in (None, "") else None
     except ValueError:
         return None
+    return number if number is not None and 0 <= number < 2**63 else None
 
 
 @login_required
