@@ -25,8 +25,6 @@ from tests.factories import IntervalFactory, PredictionFactory, PredictionRunFac
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
-
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 FRAMES = 600
@@ -51,6 +49,19 @@ READ_PIXELS = """() => {
   const c = document.querySelector('[data-testid=frame-canvas]');
   return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
 }"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _orm_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API runs an event loop in this thread, which Django's ORM refuses unless
+    told; set for this module only, so no other test runs with the check off."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(scope="module")
