@@ -96,6 +96,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif os.environ.get("MESTUDIO_TEST_DB_NAME"):
+    # Concurrent test runs on one PostgreSQL server each need their own test database.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["MESTUDIO_TEST_DB_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- auth -----------------------------------------------------------------------------------
@@ -171,6 +174,13 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI served from our own static files: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # One schema name per choice set that several models share.
+    "ENUM_NAME_OVERRIDES": {
+        "IntervalKindEnum": "annotator.models.intervals.IntervalKind",
+        "ReviewStateEnum": "annotator.models.review.ReviewState",
+        "JobStateEnum": "annotator.models.jobs.Job.State",
+        "IngestStateEnum": "annotator.models.videos.IngestState",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

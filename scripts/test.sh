@@ -28,7 +28,8 @@ PY
 
 echo "== service suite: PostgreSQL + Redis"
 if services_up; then
-  DATABASE_URL=$PG_URL CELERY_BROKER_URL=$REDIS_URL MESTUDIO_SERVICE_SUITE=1 $BIN/pytest "$@"
+  DATABASE_URL=$PG_URL CELERY_BROKER_URL=$REDIS_URL MESTUDIO_SERVICE_SUITE=1 MESTUDIO_TEST_DB_NAME=test_mestudio_$$ \
+    $BIN/pytest "$@"
   services=$?
   [ $services -eq 5 ] && services=0
 elif [ "${MESTUDIO_REQUIRE_SERVICES:-0}" = 1 ]; then
