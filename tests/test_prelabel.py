@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from annotator import jobs
 from annotator.models import Job, ModelCheckpoint, Prediction, PredictionCurve, PredictionRun, Role
@@ -136,3 +137,31 @@ def test_a_retried_job_reuses_its_run_without_duplicates(dataset):
     assert job.state == Job.State.SUCCEEDED
     assert PredictionRun.objects.filter(dataset=dataset).count() == 1
     assert Prediction.objects.filter(run_id=job.result["run"]).count() == count
+
+
+def test_pages_queue_prelabel_jobs_for_editors_only(dataset, member, client):
+    video = VideoFactory(dataset=dataset)
+    client.force_login(member(Role.VIEWER))
+    url = reverse("prelabel_start", args=[dataset.pk])
+    assert client.post(url, {"model": "baseline"}).status_code == 403
+    client.force_login(member(Role.ANNOTATOR))
+    response = client.post(url, {"model": "baseline", "video": video.pk})
+    job = Job.objects.get(kind="prelabel")
+    assert response.url == reverse("job_detail", args=[job.pk]) and job.params["video"] == video.pk
+    response = client.post(url, {"model": "mcwes"}, follow=True)
+    assert "Choose a trained MC-WES checkpoint" in response.content.decode()
+    assert Job.objects.filter(kind="prelabel").count() == 1
+    card = client.get(reverse("video_spotting", args=[video.pk])).content.decode()
+    assert "Pre-label this video with the baseline" in card and "Pre-label with MC-WES" not in card
+
+
+def test_api_queues_a_prelabel_job(dataset, member, api):
+    editor = api(member(Role.ANNOTATOR))
+    answer = editor.post("/api/runs/prelabel/", {"dataset": dataset.pk, "model": "mcwes"}, format="json")
+    assert answer.status_code == 400 and "trained MC-WES checkpoint" in str(answer.json())
+    answer = editor.post("/api/runs/prelabel/", {"dataset": dataset.pk}, format="json")
+    assert (
+        answer.status_code == 202 and Job.objects.get(pk=answer.json()["job"]).params["model"] == "baseline"
+    )
+    viewer = api(member(Role.VIEWER))
+    assert viewer.post("/api/runs/prelabel/", {"dataset": dataset.pk}, format="json").status_code == 403
