@@ -15,8 +15,8 @@ real app, 100,000 frames, four runs (spread shown): in-page page ready 563-5472 
 had motion fetched beside the intervals; since it is asked for after them: 563-2333 ms; Playwright's
 wall time adds 0.2-1.8 s), warm step p95 3.6-15.2 ms, cold jump p95 80-170 ms, 100 presses = 100
 frames every run, playback 1x drops 0-37 % (0 stalls waiting for a frame: the drops are animation
-frames the loaded browser did not run), heap 4.4 MB after scrubbing. The harness gave the same
-figures at the same load (playback 37 % dropped, warm p95 10.7 ms, cold p95 649 ms).
+frames the loaded browser did not run), heap 4.4 MB after scrubbing. The harness at the same load,
+one run: playback 37 % dropped, warm p95 10.7 ms, cold p95 649 ms (it renders chunks on request).
 """
 
 import argparse
