@@ -1,10 +1,8 @@
 """MOL in the app: training clips from ME intervals with emotions, training with LOSO as a job that
 registers a checkpoint, emotion suggestions on intervals and predictions, and bad input."""
 
-import functools
 import hashlib
 import json
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,13 +14,11 @@ from django.core.management.base import CommandError
 from annotator.models import Interval, Job, ModelCheckpoint, Prediction, PredictionRun, Revision, Role
 from annotator.recognition import RecognitionError, resolve_classes, to_class, training_samples
 from inference.mol import MOL, Checkpoint, MOLConfig
-from inference.synth import make_spec
-from inference.synth.output import write_video
 from tests.factories import VideoFactory
+from tests.spotting_data import ingest_videos
 
-RENDERS = Path(tempfile.mkdtemp(prefix="mestudio-mol-tests-"))
-SPEC = {"seconds": 3.0, "width": 320, "height": 240, "n_me": 2, "n_mae": 0, "n_blinks": 0}
-# Seeds 1 and 3 draw one happiness and one disgust ME each; seed 2 two disgust MEs.
+# Seed 1's ME is labelled happiness, seed 2's disgust (the shared spotting clips, one ingest each).
+EMOTIONS = {1: "happiness", 2: "disgust"}
 FAST = ["--steps", "2", "--flow-width", "0.125", "--batch-size", "2"]
 
 
@@ -32,25 +28,11 @@ def small(settings, tmp_path):
     torch.set_num_threads(1)
 
 
-@functools.cache
-def rendered(seed: int) -> tuple[Path, tuple]:
-    spec = make_spec(seed, emotions=["happiness", "disgust"], **SPEC)
-    path = write_video(spec, RENDERS / f"S{seed:02d}_mol.mp4")
-    return path, tuple((e.onset, e.apex, e.offset, e.emotion) for e in spec.events if e.kind == "ME")
-
-
-def ingest(dataset, seeds=(1, 3)) -> list:
-    """One video per seed (subject = position + 1), its true MEs as intervals with their emotions."""
-    videos = []
-    for k, seed in enumerate(seeds):
-        path, events = rendered(seed)
-        call_command("ingest", str(path), "--dataset", dataset.name, "--subject", f"{k + 1:02d}", "--now")
-        video = dataset.videos.get(source_path=str(path))
-        Interval.objects.bulk_create(
-            Interval(video=video, kind="ME", onset=on, apex=apex, offset=off, emotion=emotion)
-            for on, apex, off, emotion in events
-        )
-        videos.append(video)
+def ingest(dataset, seeds=(1, 2)) -> list:
+    """The shared test clips (subject = seed), their ME labelled with an emotion, MaE kept without."""
+    videos = ingest_videos(dataset, seeds=seeds)
+    for seed, video in zip(seeds, videos, strict=True):
+        video.intervals.filter(kind="ME").update(emotion=EMOTIONS[seed])
     return videos
 
 
@@ -86,14 +68,14 @@ def test_train_with_loso_then_suggest_emotions(dataset, member, api):
     assert record.kind == "mol" and record.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert Job.objects.get(kind="train_mol").queue == "models"
     data = record.training_data
-    assert data["classes"] == ["happiness", "disgust"] and data["clips"] == 5
+    assert data["classes"] == ["happiness", "disgust"] and data["clips"] == 3
     assert data["short_clips_resampled"] == 1 and data["skipped"] == {"1 frame": 1}
     assert data["subjects"] == ["01", "02"] and data["subjects_without_clips"] == ["03"]
     assert data["steps"] == 2 and len(data["curve"]) == 2 and set(data["normalisation"]) >= {"pixel_mean"}
     assert record.config["flow_width"] == 0.125 and record.config["lr"] == MOLConfig().lr
     metrics = record.metrics
     assert metrics["folds"] == 2 and metrics["classes"] == ["happiness", "disgust"]
-    assert sum(map(sum, metrics["confusion"])) == 5 == len(metrics["per_clip"])
+    assert sum(map(sum, metrics["confusion"])) == 3 == len(metrics["per_clip"])
     assert {f["subject"] for f in metrics["fold_details"]} == {"01", "02"}
     for i, name in enumerate(metrics["classes"]):
         row = metrics["confusion"][i]
@@ -144,7 +126,7 @@ def test_train_with_loso_then_suggest_emotions(dataset, member, api):
 
 def test_one_class_and_no_emotions_are_refused_with_what_was_found(dataset):
     ingest(dataset, seeds=(2,))
-    with pytest.raises(CommandError, match=r"at least two classes .* negative: 2"):
+    with pytest.raises(CommandError, match=r"at least two classes .* negative: 1"):
         call_command("train", "--model", "mol", "--dataset", dataset.name, *FAST, "--now")
     Interval.objects.update(emotion="")
     with pytest.raises(RecognitionError, match="no ME intervals with an emotion"):
