@@ -3,6 +3,7 @@ remembers its source, so the project can measure how much coders change pre-labe
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from . import labels
@@ -11,6 +12,17 @@ from .models import Interval, Prediction
 
 @transaction.atomic
 def accept(prediction: Prediction, overrides: dict[str, Any], user) -> Interval:
+    """Copy the prediction into a new interval; a prediction is accepted once (a rejected one may be)."""
+    status = (
+        Prediction.objects.select_for_update()
+        .filter(pk=prediction.pk)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status == Prediction.Status.ACCEPTED:
+        raise ValidationError(
+            {"status": "This prediction was already accepted; edit the interval it became."}
+        )
     values = {
         "kind": prediction.kind,
         "onset": prediction.onset,

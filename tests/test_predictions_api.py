@@ -20,6 +20,9 @@ def test_accept_copies_a_prediction_into_an_interval_that_remembers_it(api, memb
     assert interval.source_prediction_id == prediction.pk
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.ACCEPTED
+    again = api(coder).post(reverse("prediction-accept", args=[prediction.pk]), {}, format="json")
+    assert again.status_code == 400 and "already accepted" in str(again.json())
+    assert Interval.objects.count() == 1
 
 
 def test_reject_marks_the_prediction_and_creates_nothing(api, member, video):
