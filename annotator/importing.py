@@ -219,6 +219,7 @@ class _Plan:
     warnings: list[str] = field(default_factory=list)
     megc3: Counter = field(default_factory=Counter)
     subjects_created: list[str] = field(default_factory=list)  # as first written
+    no_file_numbers: dict[str, int] = field(default_factory=dict)  # video -> its first_frame_number
 
 
 def _vocabulary_key(fmt: str) -> str | None:
@@ -282,18 +283,12 @@ def _emotion(
     return label, composite
 
 
-def _warn_file_numbers(plan: _Plan, video: Video, record: IntervalRecord) -> None:
-    """Image file numbers on a video decoded from a video file are counted from its first_frame_number."""
+def _without_file_numbers(plan: _Plan, video: Video, record: IntervalRecord) -> None:
+    """Note videos decoded from a video file that get image file numbers: they count from first_frame_number."""
     if record.frame_convention != FRAME_FILE_NUMBER or record.first_frame is not None:
         return
-    if video.source_path and Path(video.source_path).is_dir():
-        return
-    warning = (
-        f"video {video.name!r} has no image file numbers (not ingested from an image folder): "
-        f"file numbers taken to count from {video.first_frame_number} at frame index 0"
-    )
-    if warning not in plan.warnings:
-        plan.warnings.append(warning)
+    if not (video.source_path and Path(video.source_path).is_dir()):
+        plan.no_file_numbers.setdefault(video.name, video.first_frame_number)
 
 
 def _existing(dataset: Dataset, sha: str) -> tuple[set, set, set]:
@@ -349,7 +344,7 @@ def _plan(dataset: Dataset, report: ImportReport, fmt: str, sha: str, file_name:
                 in pending
             )
         else:
-            _warn_file_numbers(plan, target.row, record)
+            _without_file_numbers(plan, target.row, record)
             try:
                 values = to_indices(target.row, written, record.frame_convention, record.first_frame)
             except ValidationError as exc:
@@ -383,6 +378,14 @@ def _plan(dataset: Dataset, report: ImportReport, fmt: str, sha: str, file_name:
         }
         values |= {"kind": record.kind, "aus": record.aus[:255], "emotion": emotion, "notes": record.notes}
         plan.items.append(_Item(record, target, values, waiting, provenance))
+    if plan.no_file_numbers:
+        shown = ", ".join(f"{name!r} from {first}" for name, first in list(plan.no_file_numbers.items())[:5])
+        plan.warnings.append(
+            f"{len(plan.no_file_numbers)} video(s) have no image file numbers (not ingested from an image "
+            f"folder): file numbers taken to count from each one's first frame number ({shown}"
+            + (" ..." if len(plan.no_file_numbers) > 5 else "")
+            + ")"
+        )
     known = set(dataset.subjects.values_list("normalized", flat=True))
     for item in plan.items:
         key = _subject_key(item.target)

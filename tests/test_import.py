@@ -208,8 +208,8 @@ def test_subjects_and_videos_matched_across_spellings(dataset, owner, tmp_path):
     report = import_file(dataset, Request(sheets.samm(tmp_path / "samm.xlsx", rows)), user=owner).report
     assert report["intervals_created"] == 1 and report["subjects_created"] == []
     assert report["warnings"] == [
-        "video '006_1_2' has no image file numbers (not ingested from an image folder): "
-        "file numbers taken to count from 5000 at frame index 0"
+        "1 video(s) have no image file numbers (not ingested from an image folder): "
+        "file numbers taken to count from each one's first frame number ('006_1_2' from 5000)"
     ]
     assert list(samm_video.intervals.values_list("onset", "apex", "offset", "emotion")) == [
         (100, 104, 120, "anger")
