@@ -184,6 +184,10 @@ def train_mcwes(
         done = ModelCheckpoint.objects.filter(job=job).first()
         if done is not None:
             return done
+    if ModelCheckpoint.objects.filter(dataset=dataset, name=name).exists():
+        raise SpottingError(
+            f"Dataset {dataset.name} already has a checkpoint called {name!r}; choose another name."
+        )
     items = training_set(dataset, mode)
     progress(1, "preparing", f"loading {len(items)} video(s)")
     videos = [video_input(item) for item in items]
@@ -258,7 +262,7 @@ def train_mcwes(
     written = save_snippet_cache(cache, config)
     target_dir = Path(settings.MEDIA_ROOT) / "checkpoints" / str(dataset.pk)
     target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"mcwes-{slugify(name)}.pt"
+    target = target_dir / f"mcwes-{job.pk if job else 'cli'}-{slugify(name)}.pt"  # job ids keep names apart
     save_checkpoint(final, target)
     history = final.history
     with transaction.atomic():
@@ -311,7 +315,7 @@ def register_upload(dataset: Dataset, kind: str, name: str, chunks, expected_sha
         raise SpottingError(f"Dataset {dataset.name} already has a checkpoint called {name!r}.")
     target_dir = Path(settings.MEDIA_ROOT) / "checkpoints" / str(dataset.pk)
     target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"{kind}-{slugify(name) or 'upload'}-upload.pt"
+    target = target_dir / f"{kind}-upload-{hashlib.sha1(name.encode()).hexdigest()[:10]}-{slugify(name)}.pt"
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     digest = hashlib.sha256()
     try:

@@ -34,6 +34,9 @@ def test_a_dataset_without_weak_labels_is_refused_with_what_to_add(dataset):
     with pytest.raises(CommandError, match="no training labels for mode 'video': tag whole videos"):
         call_command("train", "--model", "mcwes", "--dataset", dataset.name, "--epochs", "1", "--now")
     assert not ModelCheckpoint.objects.exists()
+    ModelCheckpoint.objects.create(dataset=dataset, kind="mcwes", name="taken", file="x.pt", sha256="0" * 64)
+    with pytest.raises(CommandError, match="already has a checkpoint called 'taken'"):
+        call_command("train", "--model", "mcwes", "--dataset", dataset.name, "--name", "taken", "--now")
 
 
 def test_loso_training_registers_a_checkpoint_that_prelabels(dataset):
