@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 
 
 def object_storage() -> bool:
@@ -22,17 +23,30 @@ def media_name(path: Path) -> str:
     return Path(path).resolve().relative_to(Path(settings.MEDIA_ROOT).resolve()).as_posix()
 
 
+def publish_file(path: Path) -> bool:
+    """Upload one file under MEDIA_ROOT unless the bucket has it with the same size; whether sent."""
+    name = media_name(path)
+    if default_storage.exists(name) and default_storage.size(name) == path.stat().st_size:
+        return False
+    with path.open("rb") as handle:
+        default_storage.save(name, File(handle, name=path.name))
+    return True
+
+
 def publish_folder(folder: Path) -> int:
     """Upload every file of a MEDIA_ROOT folder to the bucket; returns how many were sent."""
-    sent = 0
-    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and not p.name.startswith(".")):
-        name = media_name(path)
-        if default_storage.exists(name) and default_storage.size(name) == path.stat().st_size:
-            continue
-        with path.open("rb") as handle:
-            default_storage.save(name, File(handle, name=path.name))
-        sent += 1
-    return sent
+    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and not p.name.startswith("."))
+    return sum(publish_file(path) for path in files)
+
+
+def download_response(path: Path) -> HttpResponse:
+    """A file under MEDIA_ROOT as a download: a signed bucket URL when the bucket is on, else streamed."""
+    if object_storage():
+        disposition = f'attachment; filename="{path.name}"'
+        return HttpResponseRedirect(
+            default_storage.url(media_name(path), parameters={"ResponseContentDisposition": disposition})
+        )
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
 
 
 def signed_url(name: str) -> str:

@@ -1,6 +1,6 @@
 """Media on S3-compatible storage, against moto's S3 server on 127.0.0.1: an ingested frame store
-is published to the bucket, the chunk endpoint redirects to a signed URL that serves the same
-bytes, and publishing again (a retried job) sends nothing."""
+and an export are published to the bucket, the chunk and download endpoints redirect to signed
+URLs that serve the same bytes, and publishing again (a retried job) sends nothing."""
 
 import socket
 import subprocess
@@ -11,14 +11,17 @@ from pathlib import Path
 import boto3
 import pytest
 import requests
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 
-from annotator.models import Video
+from annotator.jobs import execute, start_job
+from annotator.models import ExportRecord, Job, Video
 from annotator.models.videos import IngestState
 from inference.synth import make_spec
 from inference.synth.output import write_video
 from mestudio import storage
+from tests.factories import IntervalFactory
 
 BUCKET = "mestudio-test"
 KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
@@ -119,3 +122,31 @@ def test_without_a_bucket_chunks_stream_from_disk(dataset, owner, client, settin
         .joinpath(sorted(p.name for p in (tmp_path / "media" / video.media_dir / "chunks").iterdir())[0])
         .read_bytes()
     )
+
+
+def test_exports_are_published_and_downloads_redirect_to_signed_urls(s3, dataset, owner, client, api, video):
+    IntervalFactory(video=video, onset=10, apex=12, offset=20)
+    job = start_job(
+        "export", dataset=dataset, params={"format": "csv", "state": "", "kinds": [], "run": None}, user=owner
+    )
+    execute(job.pk)
+    job.refresh_from_db()
+    assert job.state == Job.State.SUCCEEDED, job.error
+    record = ExportRecord.objects.get(job=job)
+    local = Path(settings.MEDIA_ROOT) / record.file
+    assert keys(s3, record.file) == {record.file: local.stat().st_size}
+
+    client.force_login(owner)
+    for response in (
+        client.get(reverse("export_download", args=[dataset.pk, record.pk])),
+        api(owner).get(reverse("export-download", args=[record.pk])),
+    ):
+        assert response.status_code == 302
+        download = requests.get(response["Location"], timeout=10)
+        assert download.status_code == 200 and download.content == local.read_bytes()
+        assert download.headers["Content-Disposition"] == f'attachment; filename="{local.name}"'
+
+    s3.delete_object(Bucket=BUCKET, Key=record.file)
+    Job.objects.filter(pk=job.pk).update(state=Job.State.QUEUED)  # redelivered after its record was written
+    execute(job.pk)
+    assert keys(s3, record.file) == {record.file: local.stat().st_size}

@@ -1,6 +1,6 @@
 """Exports over the API: start an export job, list the dataset's exports, download a file."""
 
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -8,6 +8,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from mestudio import storage
 
 from .. import access
 from ..access import CAN_EDIT
@@ -98,9 +100,9 @@ class ExportViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)})
     @action(detail=True, methods=["get"])
-    def download(self, request: Request, pk: str) -> FileResponse:
+    def download(self, request: Request, pk: str) -> HttpResponse:
         record = self.get_object()
         path = download_path(record)
         if path is None:
             raise Http404("This export has no file here (CLI exports stay where they were written).")
-        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+        return storage.download_response(path)

@@ -4,6 +4,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from mestudio import storage
+
 from ..exporting import ExportError, Selection, export, job_file, summary
 from ..jobs import JobContext, JobFailure, job_handler
 from ..models import Dataset, ExportRecord, Job
@@ -14,6 +16,7 @@ def export_dataset(job: Job, ctx: JobContext) -> dict:
     """Params: format, state, kinds, run, options. A retry after the record exists returns it again."""
     done = ExportRecord.objects.filter(job=job).first()
     if done is not None:
+        _publish(done)  # an attempt that died after its record may not have uploaded the file
         return summary(done)
     dataset = Dataset.objects.get(pk=job.dataset_id)
     params = job.params
@@ -36,4 +39,10 @@ def export_dataset(job: Job, ctx: JobContext) -> dict:
         )
     except ExportError as exc:
         raise JobFailure(str(exc)) from exc
+    _publish(record)
     return summary(record)
+
+
+def _publish(record: ExportRecord) -> None:
+    if storage.object_storage():
+        storage.publish_file(Path(settings.MEDIA_ROOT) / record.file)

@@ -3,9 +3,11 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+
+from mestudio import storage
 
 from .. import access
 from ..access import CAN_EDIT
@@ -150,4 +152,4 @@ def export_download(request: HtmxHttpRequest, dataset_id: int, record_id: int):
     path = download_path(record) if record is not None else None
     if path is None:
         raise Http404("No such export file here (exports written by the CLI stay where they were written).")
-    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+    return storage.download_response(path)
