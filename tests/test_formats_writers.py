@@ -541,7 +541,7 @@ ROUND_TRIP = {
     ),
     "samm-lv": (
         [iv(LONG, "MaE", 0, None, 99, "12"), iv(LONG, "ME", 500, 510, 530, "4")],
-        ["006_1_1", "006_1_2"],
+        ["006_1", "006_1"],
     ),
     "casme-sq": (
         [iv(SQ, "MaE", 10, 12, 40, "1+2", "surprise"), iv(SQ, "ME", 100, None, None, "4", "negative")],

@@ -5,10 +5,14 @@ long video, where onset 0 means "already under way at the start" and apex -1 "no
 both become unknown, and fractional frames are rounded half up (all noted in the report).
 """
 
+import re
+
 from ..records import FRAME_FILE_NUMBER, FRAME_POSITION_1, IntervalRecord
 from .base import kind_of, table_reader
 from .casme import need, record
 from .table import Row, TableSpec
+
+_MOVEMENT = re.compile(r"(\d+_\d+)_(\d+)")
 
 SAMM = TableSpec(
     sheets=("MICRO_ONLY",),
@@ -58,6 +62,9 @@ def _samm_row(row: Row) -> list[IntervalRecord]:
 def _samm_lv_row(row: Row) -> list[IntervalRecord]:
     kind = kind_of(need(row, "type"))
     rec = record(row, kind, FRAME_POSITION_1, extra=("inducement_code", "duration", "type"))
+    # Filename `006_1_3` is movement 3 of the long video `006_1` (folder `006_1/006_1_0001.jpg`).
+    if movement := _MOVEMENT.fullmatch(rec.video.strip()):
+        rec.video, rec.extra["movement"] = movement.group(1), movement.group(2)
     rec.notes = row.text("notes")
     row.check_length("duration", rec.onset, rec.offset)
     return [rec]
