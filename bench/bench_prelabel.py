@@ -10,6 +10,18 @@ the job's spotting (window speed, reading signals, spotting, writing rows), and 
 job's whole wall time. Torch and OpenCV are held to 2 threads (the 2-core target).
 
     .venv/bin/python bench/bench_prelabel.py [--corpus test] [--epochs 30] [--no-mcwes]
+
+Measured 2026-11-30 on the shared 2-core machine (load average ~18: other engineers' jobs and
+tests), test corpus, 4 subjects x 20 s at 30 fps, 640x480:
+- ingest 0.33x real time.
+- baseline job, window speed cold: 0.7x real time (the window speed dominates); warm (window.npz
+  cached): spotting 112x real time, 78x over the whole job. MEGC: ME F1 0.848 (TP 14 FP 3 FN 2),
+  MaE F1 0.706 (6/3/2), overall F1 0.800 (20/6/4); the same for both runs.
+- MC-WES, 10 epochs (the 30-epoch run did not fit the time; the MC-WES part was rerun on the same
+  database with --epochs 10), LOSO over 4 subjects, overall F1: video tags 0.061, window tags
+  (5 s windows) 0.045, frame-level labels 0.000; s/epoch 10.3 (video, measured while tests ran),
+  2.8 (window), 1.7 (frames). Pre-labelling with the video-tag checkpoint: 7.4x real time,
+  overall F1 0.182 on its own training videos. MC-WES does not reach the baseline here.
 """
 
 import argparse
