@@ -104,7 +104,7 @@ def add_source(
         subject_row, _ = Subject.objects.get_or_create(
             dataset=dataset, normalized=normalise_subject(code), defaults={"code": code}
         )
-    video = same or dataset.videos.filter(name=source.name).first()
+    video = same or dataset.videos.filter(name=source.name, subject=subject_row).first()
     if video is None:
         video = Video(dataset=dataset, name=source.name)
     video.source_path, video.source_sha256 = str(source.path), fingerprint

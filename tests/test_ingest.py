@@ -89,17 +89,22 @@ def test_cli_ingest_of_a_casme2_style_tree(dataset, tmp_path):
     spec = make_spec(6, **SMALL)
     write_image_folder(spec, root / "sub01" / "EP02_01f", pattern="img{n}.jpg", first_number=46)
     write_image_folder(spec, root / "sub02" / "EP03_02", pattern="reg_img{n}.jpg", first_number=100)
+    write_image_folder(spec, root / "sub02" / "EP02_01f", pattern="img{n}.jpg", first_number=7)  # name reused
     call_command("ingest", str(root), "--dataset", dataset.name, "--fps", "200", "--now")
-    videos = {v.name: v for v in Video.objects.filter(dataset=dataset)}
-    assert set(videos) == {"EP02_01f", "EP03_02"}
-    first = videos["EP02_01f"]
+    videos = {(v.subject.code, v.name): v for v in Video.objects.filter(dataset=dataset)}
+    assert set(videos) == {("sub01", "EP02_01f"), ("sub02", "EP03_02"), ("sub02", "EP02_01f")}
+    assert videos["sub02", "EP02_01f"].first_frame_number == 7
+    first = videos["sub01", "EP02_01f"]
     assert (first.subject.code, first.first_frame_number, first.frame_count, first.fps) == (
         "sub01",
         46,
         60,
         200.0,
     )
-    assert videos["EP03_02"].first_frame_number == 100 and videos["EP03_02"].subject.normalized == "2"
+    assert (
+        videos["sub02", "EP03_02"].first_frame_number == 100
+        and videos["sub02", "EP03_02"].subject.normalized == "2"
+    )
 
 
 def test_a_video_without_a_face_fails_clearly_and_keeps_its_labels(dataset, tmp_path):

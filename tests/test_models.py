@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from annotator.models import Interval, Video
-from tests.factories import DatasetFactory, IntervalFactory, PredictionFactory, VideoFactory
+from tests.factories import DatasetFactory, IntervalFactory, PredictionFactory, SubjectFactory, VideoFactory
 
 
 @pytest.mark.parametrize(
@@ -30,11 +30,18 @@ def test_prediction_frame_order_is_enforced(db):
         PredictionFactory(onset=50, offset=40, apex=None)
 
 
-def test_names_are_unique_per_dataset(db):
+def test_names_are_unique_per_subject_and_dataset(db):
     video = VideoFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Video.objects.create(dataset=video.dataset, name=video.name)
-    Video.objects.create(dataset=DatasetFactory(), name=video.name)  # another dataset may reuse it
+        Video.objects.create(dataset=video.dataset, subject=video.subject, name=video.name)
+    # CASME II reuses clip names across subjects; another dataset may reuse them too.
+    Video.objects.create(
+        dataset=video.dataset, subject=SubjectFactory(dataset=video.dataset), name=video.name
+    )
+    Video.objects.create(dataset=DatasetFactory(), name=video.name)
+    Video.objects.create(dataset=video.dataset, name=video.name)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Video.objects.create(dataset=video.dataset, name=video.name)  # two without a subject
     with pytest.raises(IntegrityError), transaction.atomic():
         DatasetFactory(name=video.dataset.name)
 

@@ -47,7 +47,15 @@ class Video(models.Model):
     class Meta:
         ordering = ["dataset", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["dataset", "name"], name="unique_video_name_per_dataset"),
+            # CASME II reuses clip names across subjects (sub01/EP02_01f, sub02/EP02_01f).
+            models.UniqueConstraint(
+                fields=["dataset", "subject", "name"], name="unique_video_name_per_subject"
+            ),
+            models.UniqueConstraint(
+                fields=["dataset", "name"],
+                condition=models.Q(subject__isnull=True),
+                name="unique_unassigned_video_name",
+            ),
             models.CheckConstraint(
                 condition=models.Q(fps__isnull=True) | models.Q(fps__gt=0), name="video_fps_positive"
             ),
