@@ -31,7 +31,7 @@ def test_baseline_prelabels_every_ingested_video_with_curves_and_a_cached_window
     run = prelabel(dataset)
     assert run.model == "baseline" and run.finished_at is not None
     assert sorted(run.report["done"]) == sorted(v.pk for v in videos)
-    assert run.report["timing"]["window_cached"] == 0
+    assert run.report["timing"]["window_cached"] == len(videos)  # ingest computed the window signal
     for video in videos:
         video.refresh_from_db()
         preds = Prediction.objects.filter(run=run, video=video)

@@ -6,12 +6,14 @@ from django.conf import settings
 
 from inference.media.decode import MediaError
 from inference.media.pipeline import ingest
+from inference.spotting.baseline import BaselineParams
 from mestudio import storage
 
 from ..importing import place_waiting_labels
 from ..jobs import JobContext, JobFailure, job_handler
 from ..models import Job, Video
 from ..models.videos import IngestState
+from ..spotting import window_signals
 from .spotting import prelabel_after_ingest
 
 INGEST_WORKERS = 2  # parallel parts per video; the pipeline splits the video at chunk boundaries
@@ -43,6 +45,11 @@ def ingest_video(job: Job, ctx: JobContext) -> dict:
             ingest_state=IngestState.FAILED, ingest_error=f"Ingest stopped by an unexpected error: {exc}"
         )
         raise
+    # The baseline's slow-motion signal belongs with the motion signals: computing it here keeps
+    # pre-labelling after ingest far faster than real time.
+    ctx.progress(97, "window", "Window motion for the spotters")
+    video.media_dir, video.fps = folder, result.fps
+    window_signals(video, result.frame_count, BaselineParams().window_half_s)
     if storage.object_storage():
         ctx.progress(99, "publish", "Copying the frame store to object storage")
         storage.publish_folder(Path(settings.MEDIA_ROOT) / folder)
