@@ -1,6 +1,7 @@
 """Spotting endpoints: weak labels (the timeline tags a video or a window), prediction runs
 (threshold, MEGC metrics, curves, start a pre-labelling job) and the checkpoint registry."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -120,7 +121,7 @@ class RunViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("iou", float)],
-        responses={200: serializers.DictField()},
+        responses={200: OpenApiTypes.OBJECT},
         description="MEGC metrics (TP/FP/FN, precision, recall, F1 for ME, MaE, overall) per video and pooled.",
     )
     @action(detail=True, methods=["get"])
@@ -135,7 +136,7 @@ class RunViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(evaluate_run(run, iou=iou, store=iou == 0.5))
 
     @extend_schema(
-        parameters=[OpenApiParameter("video", int, required=True)], responses={200: serializers.DictField()}
+        parameters=[OpenApiParameter("video", int, required=True)], responses={200: OpenApiTypes.OBJECT}
     )
     @action(detail=True, methods=["get"])
     def curves(self, request: Request, pk: str) -> Response:
@@ -147,7 +148,7 @@ class RunViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
         rows = PredictionCurve.objects.filter(run=run, video_id=video).values_list("name", "values")
         return Response(dict(rows))
 
-    @extend_schema(request=PrelabelSerializer, responses={202: serializers.DictField()})
+    @extend_schema(request=PrelabelSerializer, responses={202: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["post"])
     def prelabel(self, request: Request) -> Response:
         """Queue a pre-labelling job; the answer names the job to poll (/api/jobs/ID/)."""
