@@ -24,6 +24,7 @@ from inference.metrics.spans import Span, iou
 from inference.metrics.spotting import SpottingResult, evaluate_spotting, evaluate_video
 
 from .models import Dataset, Interval, Prediction, PredictionRun, ReviewTransition, Video
+from .models.videos import video_keys
 
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -36,12 +37,12 @@ class Spans:
     unscored: int = 0
 
 
-FIELDS = ("pk", "video__name", "kind", "onset", "apex", "offset", "emotion")
+FIELDS = ("pk", "video_id", "kind", "onset", "apex", "offset", "emotion")
 
 
-def _collect(rows, names: Iterable[str], scored: bool = False) -> Spans:
+def _collect(rows, keys: dict[int, str], scored: bool = False) -> Spans:
     """Spans from value rows (model instances would cost most of an evaluation's time)."""
-    out = Spans({name: [] for name in names})
+    out = Spans({key: [] for key in keys.values()})
     for pk, video, kind, onset, apex, offset, emotion, *score in rows.values_list(
         *FIELDS, *(["score"] if scored else [])
     ):
@@ -51,7 +52,7 @@ def _collect(rows, names: Iterable[str], scored: bool = False) -> Spans:
         span = Span(
             kind, onset, offset, apex=apex, ref=pk, emotion=emotion or None, score=score[0] if score else None
         )
-        out.by_video.setdefault(video, []).append(span)
+        out.by_video.setdefault(keys[video], []).append(span)
     return out
 
 
@@ -61,7 +62,7 @@ def human_spans(videos: Iterable[Video], annotator=None) -> Spans:
     rows = Interval.objects.filter(video__in=videos).order_by("video", "onset", "id")
     if annotator is not None:
         rows = rows.filter(annotator=annotator)
-    return _collect(rows, [v.name for v in videos])
+    return _collect(rows, video_keys(videos))
 
 
 def run_spans(run: PredictionRun, videos: Iterable[Video]) -> Spans:
@@ -70,7 +71,7 @@ def run_spans(run: PredictionRun, videos: Iterable[Video]) -> Spans:
     rows = Prediction.objects.filter(run=run, video__in=videos, score__gte=run.threshold).order_by(
         "video", "onset", "id"
     )
-    return _collect(rows, [v.name for v in videos], scored=True)
+    return _collect(rows, video_keys(videos), scored=True)
 
 
 def find_annotator(dataset: Dataset, username: str):

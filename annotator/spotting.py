@@ -25,7 +25,7 @@ from inference.spotting.baseline import BaselineParams, select, spot
 from inference.spotting.signals import window_speed
 
 from .models import Dataset, Interval, ModelCheckpoint, Prediction, PredictionCurve, PredictionRun, Video
-from .models.videos import IngestState
+from .models.videos import IngestState, video_keys
 
 WINDOW_FILE = "window.npz"
 BASELINE_CURVES = ("accumulated", "window:accumulated")
@@ -245,7 +245,7 @@ def evaluate_run(run: PredictionRun, iou: float = 0.5, store: bool = True) -> di
     intervals of the videos the run covers, per video and pooled."""
     video_ids = list(Prediction.objects.filter(run=run).values_list("video_id", flat=True).distinct())
     video_ids = sorted(set(video_ids) | set((run.report or {}).get("done", [])))
-    names = dict(Video.objects.filter(pk__in=video_ids).values_list("pk", "name"))
+    names = video_keys(Video.objects.filter(pk__in=video_ids).select_related("subject"))
     truth: dict[str, list[Span]] = {names[v]: [] for v in video_ids}
     preds: dict[str, list[Span]] = {names[v]: [] for v in video_ids}
     for iv in Interval.objects.filter(video_id__in=video_ids, kind__in=["ME", "MaE"], offset__isnull=False):

@@ -50,3 +50,15 @@ def test_frame_numbers_follow_the_dataset_convention(db):
     video = VideoFactory(first_frame_number=46)
     assert video.frame_number(0) == 46
     assert video.frame_index(50) == 4
+
+
+def test_metric_tables_tell_apart_clips_that_share_a_name(db):
+    from annotator.models.videos import video_keys
+
+    first = VideoFactory(name="EP02_01f")
+    second = VideoFactory(
+        dataset=first.dataset, name="EP02_01f", subject=SubjectFactory(dataset=first.dataset, code="02")
+    )
+    other = VideoFactory(dataset=first.dataset, name="EP03_02")
+    keys = video_keys([first, second, other])
+    assert keys == {first.pk: f"{first.subject.code}/EP02_01f", second.pk: "02/EP02_01f", other.pk: "EP03_02"}

@@ -1,5 +1,8 @@
 """Recordings and clips. Frames are addressed by 0-based index everywhere."""
 
+from collections import Counter
+from collections.abc import Iterable
+
 from django.db import models
 
 from .datasets import Dataset, Subject
@@ -69,3 +72,14 @@ class Video(models.Model):
 
     def frame_index(self, number: int) -> int:
         return number - self.first_frame_number
+
+
+def video_keys(videos: Iterable[Video]) -> dict[int, str]:
+    """A readable, unique key per video for metric tables: its name, or `subject/name` where a
+    name repeats across subjects (CASME II reuses clip names)."""
+    videos = list(videos)
+    repeated = {name for name, n in Counter(v.name for v in videos).items() if n > 1}
+    return {
+        v.pk: f"{v.subject.code if v.subject_id else '-'}/{v.name}" if v.name in repeated else v.name
+        for v in videos
+    }
