@@ -155,6 +155,7 @@ def test_ingest_job_places_waiting_labels(dataset, owner, tmp_path, monkeypatch)
         gaps=0, vfr=False, face_found_ratio=1.0, timings={},
     )  # fmt: skip
     monkeypatch.setattr(handler, "ingest", lambda *args, **kwargs: result)
+    monkeypatch.setattr(handler, "window_signals", lambda *args: None)  # no crops behind the fake result
     job = jobs.start_job("ingest", dataset=dataset, video=video, user=owner)
     jobs.execute(job.pk)
     job.refresh_from_db()
