@@ -21,29 +21,17 @@ from bench.timeline_harness.frames import write_barcode_store
 from inference.media.framestore import FrameStore
 from inference.media.pipeline import ingest, load_track, read_crops
 from inference.synth import SynthEvent, SynthSpec, write_video
+from tests.browser import READ_BAR_CODE, launch_browser, needs_chromium
 from tests.factories import IntervalFactory, PredictionFactory, PredictionRunFactory, VideoFactory
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 FRAMES = 600
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 SYNCED = "window.mestudioTimeline.pendingCount === 0"
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+pytestmark = needs_chromium
 
-READ_BAR_CODE = """() => {
-  const c = document.querySelector('[data-testid=frame-canvas]');
-  const ctx = c.getContext('2d');
-  const y = Math.floor(c.height * 0.93);
-  let v = 0;
-  for (let b = 0; b < 20; b++) {
-    const p = ctx.getImageData(Math.floor((b + 0.5) * c.width / 20), y, 1, 1).data;
-    v = v * 2 + (p[0] > 128 ? 1 : 0);
-  }
-  return v;
-}"""
 
 READ_PIXELS = """() => {
   const c = document.querySelector('[data-testid=frame-canvas]');
@@ -88,10 +76,7 @@ def face_store() -> str:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
+    yield from launch_browser()
 
 
 @pytest.fixture

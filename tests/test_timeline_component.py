@@ -4,40 +4,23 @@ Frames carry their index as a bar code, so each check reads back the pixels actu
 """
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 from bench.timeline_harness.frames import FrameSource  # noqa: E402
 from bench.timeline_harness.server import Harness, start_server  # noqa: E402
+from tests.browser import READ_BAR_CODE, launch_browser, needs_chromium  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 FRAMES = 600
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
-
-READ_BAR_CODE = """() => {
-  const c = document.querySelector('[data-testid=frame-canvas]');
-  const ctx = c.getContext('2d');
-  const y = Math.floor(c.height * 0.93);
-  let v = 0;
-  for (let b = 0; b < 20; b++) {
-    const p = ctx.getImageData(Math.floor((b + 0.5) * c.width / 20), y, 1, 1).data;
-    v = v * 2 + (p[0] > 128 ? 1 : 0);
-  }
-  return v;
-}"""
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
+    yield from launch_browser()
 
 
 @pytest.fixture(scope="module")
