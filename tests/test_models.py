@@ -25,6 +25,17 @@ def test_unknown_apex_and_offset_are_allowed(db):
     assert IntervalFactory(onset=3, apex=3, offset=3).length == 1
 
 
+def test_a_client_id_makes_at_most_one_interval_per_video(db):
+    first = IntervalFactory(provenance={"client_id": "tab1-n1"})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IntervalFactory(video=first.video, provenance={"client_id": "tab1-n1"})
+    IntervalFactory(provenance={"client_id": "tab1-n1"})  # another video may reuse it
+    IntervalFactory(video=first.video, provenance={"file": "a.xlsx", "row": 3})
+    IntervalFactory(video=first.video, provenance=None)
+    IntervalFactory(video=first.video, provenance=None)
+    assert Interval.objects.filter(video=first.video).count() == 4
+
+
 def test_prediction_frame_order_is_enforced(db):
     with pytest.raises(IntegrityError), transaction.atomic():
         PredictionFactory(onset=50, offset=40, apex=None)

@@ -3,7 +3,7 @@
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -196,28 +196,38 @@ class IntervalViewSet(viewsets.ModelViewSet):
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        video = access.get_video_for_user(request.user, serializer.validated_data["video"].pk, CAN_EDIT)
+        video = access.get_video_for_user(request.user, serializer.validated_data["video_id"], CAN_EDIT)
         client_id = request.data.get("client_id")
         extra = {}
         if client_id is not None:
             if not (isinstance(client_id, str) and CLIENT_ID.fullmatch(client_id)):
                 raise ValidationError({"client_id": "client_id must be 1-64 letters, digits, - or _."})
-            earlier = Interval.objects.filter(video=video, provenance__client_id=client_id).first()
-            if earlier is not None:
-                return Response(self.get_serializer(earlier).data, status=status.HTTP_200_OK)
             extra["provenance"] = {"client_id": client_id}
+        earlier = client_id is not None and self._made_earlier(video, client_id)
+        if earlier:
+            return Response(self.get_serializer(earlier).data, status=status.HTTP_200_OK)
         try:
             interval = labels.create_interval(video, serializer.validated_data, request.user, **extra)
         except DjangoValidationError as exc:
             raise _django_errors(exc) from exc
+        except IntegrityError:
+            earlier = client_id is not None and self._made_earlier(video, client_id)
+            if not earlier:
+                raise
+            # The same create, sent twice at once: the other send made it (a unique constraint guards this).
+            return Response(self.get_serializer(earlier).data, status=status.HTTP_200_OK)
         return Response(self.get_serializer(interval).data, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _made_earlier(video: Video, client_id: str) -> Interval | None:
+        return Interval.objects.filter(video=video, provenance__client_id=client_id).first()
 
     def update(self, request: Request, *args, **kwargs) -> Response:
         interval = access.get_interval_for_user(request.user, int(kwargs["pk"]), CAN_EDIT)
         version, precondition = self._expected_version(request)
         serializer = self.get_serializer(interval, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        values = {k: v for k, v in serializer.validated_data.items() if k not in {"video", "version"}}
+        values = {k: v for k, v in serializer.validated_data.items() if k not in {"video_id", "version"}}
         try:
             interval = labels.update_interval(interval.pk, values, version, request.user)
         except labels.VersionConflict as exc:

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.fields.json import KeyTextTransform
 
 from .videos import Video
 
@@ -66,7 +67,14 @@ class Interval(models.Model):
 
     class Meta:
         ordering = ["video", "onset", "id"]
-        constraints = frame_order_constraints("interval")
+        constraints = [
+            *frame_order_constraints("interval"),
+            # A browser re-sending a create whose reply was lost must not make a second interval,
+            # even when both sends reach the server at once (intervals without a client_id: NULL, not unique).
+            models.UniqueConstraint(
+                KeyTextTransform("client_id", "provenance"), "video", name="interval_client_id_once_per_video"
+            ),
+        ]
         indexes = [models.Index(fields=["video", "onset"])]
 
     def __str__(self) -> str:

@@ -132,11 +132,10 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, b"" if data is None else json.dumps(data).encode())
 
     def _body(self) -> dict[str, Any]:
-        length = int(self.headers.get("Content-Length") or 0)
-        if not length:
+        if not self.raw_body:
             return {}
         try:
-            data = json.loads(self.rfile.read(length))
+            data = json.loads(self.raw_body)
         except json.JSONDecodeError as exc:
             raise ApiError(400, {"detail": f"Body is not JSON: {exc}"}) from exc
         if not isinstance(data, dict):
@@ -144,6 +143,9 @@ class Handler(BaseHTTPRequestHandler):
         return data
 
     def _dispatch(self, method: str) -> None:
+        # Read the body before any answer: one left unread on a kept-alive connection would be parsed as
+        # the next request, and the browser's next request on that connection would get a 400.
+        self.raw_body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         url = urlsplit(self.path)
         found = [(n, m) for verb, p, n in ROUTES if verb == method and (m := re.fullmatch(p, url.path))]
         if not found:
