@@ -62,41 +62,54 @@ def _test_database_url() -> str:
     return f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+def start_worker(name: str, log: Path, **env: str) -> subprocess.Popen:
+    """A real `celery worker` process using the test database; `env` overrides settings (broker,
+    media folder, timeouts). Its output is appended to `log`, which a failed wait prints."""
+    environ = os.environ | {"DATABASE_URL": _test_database_url(), "PYTHONUNBUFFERED": "1", **env}
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mestudio",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                "io,media,models",
+                "-l",
+                "info",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                f"{name}-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop_workers(procs: list[subprocess.Popen]) -> None:
+    """Ask every worker still running to stop (a warm shutdown), then kill those that do not."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 @pytest.fixture
 def celery_worker(transactional_db):
     """A real `celery worker` process on the configured broker, using the test database."""
-    env = os.environ | {"DATABASE_URL": _test_database_url(), "PYTHONUNBUFFERED": "1"}
-    log = open(Path(settings.VAR_DIR) / "worker.log", "ab")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "mestudio",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            "io,media,models",
-            "-l",
-            "info",
-            "--without-mingle",
-            "--without-gossip",
-            "-n",
-            f"test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    proc = start_worker("test", Path(settings.VAR_DIR) / "worker.log")
     yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    stop_workers([proc])
 
 
 def wait_for_job(job, timeout: float = 90.0):

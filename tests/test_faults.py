@@ -3,12 +3,10 @@ taken over by a second worker), Redis restarted during a job, the database conne
 the middle of a save, and a full disk under the frame store. Each test starts what it breaks
 (its own redis-server, its own tmpfs), so the shared services are never touched."""
 
-import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,7 +24,7 @@ from inference.media.framestore import FrameStore
 from inference.synth import make_spec
 from inference.synth.output import write_video
 from mestudio.celery import app
-from tests.conftest import ROOT, _test_database_url, wait_for_job
+from tests.conftest import start_worker, stop_workers, wait_for_job
 from tests.factories import IntervalFactory, VideoFactory
 
 REDIS = shutil.which("redis-server")
@@ -100,49 +98,13 @@ class Workers:
         self.broker, self.log, self.procs = broker, log, []
 
     def start(self, name: str, **env: str) -> subprocess.Popen:
-        environ = os.environ | {
-            "DATABASE_URL": _test_database_url(),
-            "CELERY_BROKER_URL": self.broker,
-            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "PYTHONUNBUFFERED": "1",
-            **env,
-        }
-        with self.log.open("ab") as log:
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "mestudio",
-                    "worker",
-                    "--pool=solo",
-                    "-Q",
-                    "io,media,models",
-                    "-l",
-                    "info",
-                    "--without-mingle",
-                    "--without-gossip",
-                    "-n",
-                    f"{name}-{os.getpid()}@%h",
-                ],
-                cwd=ROOT,
-                env=environ,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        environ = {"CELERY_BROKER_URL": self.broker, "MEDIA_ROOT": str(settings.MEDIA_ROOT), **env}
+        proc = start_worker(name, self.log, **environ)
         self.procs.append(proc)
         return proc
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_workers(self.procs)
 
 
 @pytest.fixture
