@@ -239,6 +239,10 @@ def test_model_page_panel_train_form_and_checkpoint_page(dataset, member, client
         "loso": True,
         "flow_width": 0.125,
     }
+    assert started.url == f"/jobs/{job.pk}/"
+    message = " ".join(str(m) for m in started.wsgi_request._messages)
+    assert f"MOL training job #{job.pk} queued; its steps and loss show here" in message
+    assert b"MOL jobs" in client.get(f"/datasets/{dataset.pk}/models/mol/").content
     untrained = register(dataset, "untrained", ("happiness", "disgust"), steps=0)
     refused = client.post(f"/datasets/{dataset.pk}/models/mol/{untrained.pk}/prelabel/", follow=True)
     assert b"never trained" in refused.content and not Job.objects.filter(kind="prelabel_mol").exists()

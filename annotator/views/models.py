@@ -7,7 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -53,6 +53,24 @@ def _readiness(dataset) -> list[tuple[str, str]]:
     return out
 
 
+def training_context(dataset, role: str | None, job_kinds: list[str]) -> dict:
+    """What every training panel of the model page shows (MC-WES here, MOL in views/mol.py):
+    whether a user of this role may train, and the panel's last jobs."""
+    return {
+        "dataset": dataset,
+        "can_train": role in CAN_EDIT,
+        "jobs": dataset.jobs.filter(kind__in=job_kinds)[:5],
+    }
+
+
+def queue_training(request, dataset, kind: str, params: dict, label: str, unit: str) -> HttpResponse:
+    """Queue a training job and open the job page, where its `unit`s (epochs, steps) and loss show
+    while it runs."""
+    job = start_job(kind, dataset=dataset, params=params, user=request.user)
+    messages.success(request, f"{label} job #{job.pk} queued; its {unit} and loss show here while it runs.")
+    return redirect("job_detail", job.pk)
+
+
 def _render(request, dataset, train_form=None, upload_form=None, status=200):
     role = access.role_in(request.user, dataset.pk)
     checkpoints = list(dataset.checkpoints.select_related("created_by"))
@@ -60,16 +78,13 @@ def _render(request, dataset, train_form=None, upload_form=None, status=200):
         overall = ((c.metrics or {}).get("pooled") or {}).get("overall") or {}
         c.f1 = overall.get("f1")
         c.n_videos = len(c.training_data.get("videos", []))
-    context = {
-        "dataset": dataset,
+    context = training_context(dataset, role, ["train"]) | {
         "checkpoints": checkpoints,
         "trained_mcwes": any(c.kind == "mcwes" for c in checkpoints),
         "readiness": _readiness(dataset),
         "train_form": train_form or TrainForm(),
         "upload_form": upload_form or UploadForm(),
-        "can_train": role in CAN_EDIT,
         "can_upload": role in CAN_MANAGE,
-        "jobs": dataset.jobs.filter(kind="train")[:5],
     }
     return render(request, "models/list.html", context, status=status)
 
@@ -94,9 +109,7 @@ def model_train(request: HtmxHttpRequest, dataset_id: int):
         form.add_error("labels", str(exc))
         return _render(request, dataset, train_form=form, status=400)
     params = {"model": "mcwes", **{k: data[k] for k in ("labels", "epochs", "loso", "name")}}
-    job = start_job("train", dataset=dataset, params=params, user=request.user)
-    messages.success(request, f"Training job #{job.pk} queued; its epochs and loss show here while it runs.")
-    return redirect("job_detail", job.pk)
+    return queue_training(request, dataset, "train", params, "Training", "epochs")
 
 
 @login_required

@@ -20,6 +20,7 @@ from ..models import Interval, IntervalKind, ModelCheckpoint
 from ..models.videos import IngestState
 from ..recognition import CLASS_CHOICES, RecognitionError, load_for_prelabel
 from . import HtmxHttpRequest
+from .models import queue_training, training_context
 
 CLASS_HELP = {
     "3": "MEGC composite: negative / positive / surprise",
@@ -56,15 +57,12 @@ def _render_panel(request, dataset, form=None, status=200):
     open_items = Interval.objects.filter(
         video__dataset=dataset, kind=IntervalKind.ME, emotion="", suggested_emotion=""
     )
-    context = {
-        "dataset": dataset,
+    context = training_context(dataset, role, ["train_mol", "prelabel_mol"]) | {
         "checkpoints": checkpoints,
         "labelled": labelled.count(),
         "subjects": labelled.values("video__subject").distinct().count(),
         "open_intervals": open_items.count(),
         "form": form or MolTrainForm(),
-        "can_train": role in CAN_EDIT,
-        "jobs": dataset.jobs.filter(kind__in=["train_mol", "prelabel_mol"])[:5],
     }
     return render(request, "models/_mol_panel.html", context, status=status)
 
@@ -84,11 +82,7 @@ def mol_train(request: HtmxHttpRequest, dataset_id: int):
         return _render_panel(request, dataset, form=form, status=400)
     params = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
     params["loso"] = form.cleaned_data["loso"]
-    job = start_job("train_mol", dataset=dataset, params=params, user=request.user)
-    messages.success(
-        request, f"MOL training job #{job.pk} queued; its steps and loss show here while it runs."
-    )
-    return redirect("job_detail", job.pk)
+    return queue_training(request, dataset, "train_mol", params, "MOL training", "steps")
 
 
 @login_required
