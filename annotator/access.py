@@ -2,6 +2,8 @@
 
 An object of a dataset the user is not a member of answers 404 (its existence is not revealed);
 a member whose role lacks the capability gets 403. Superusers act as owners everywhere.
+Single-row lookups drop the models' default ordering (`order_by()`): sorting one row by dataset
+and user names would join those tables on every request.
 """
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -22,7 +24,12 @@ def role_in(user: User, dataset_id: int) -> str | None:
         return None
     if user.is_superuser:
         return Role.OWNER
-    return Membership.objects.filter(dataset_id=dataset_id, user=user).values_list("role", flat=True).first()
+    return (
+        Membership.objects.filter(dataset_id=dataset_id, user=user)
+        .values_list("role", flat=True)
+        .order_by()
+        .first()
+    )
 
 
 def datasets_for_user(user: User) -> QuerySet[Dataset]:
@@ -43,7 +50,7 @@ def _check(user: User, dataset_id: int, capability: set[str]) -> str:
 
 
 def get_dataset_for_user(user: User, dataset_id: int, capability: set[str] = CAN_VIEW) -> Dataset:
-    dataset = Dataset.objects.filter(pk=dataset_id).first()
+    dataset = Dataset.objects.filter(pk=dataset_id).order_by().first()
     if dataset is None:
         raise Http404("No such dataset.")
     _check(user, dataset.pk, capability)
@@ -51,7 +58,7 @@ def get_dataset_for_user(user: User, dataset_id: int, capability: set[str] = CAN
 
 
 def get_video_for_user(user: User, video_id: int, capability: set[str] = CAN_VIEW) -> Video:
-    video = Video.objects.select_related("dataset", "subject").filter(pk=video_id).first()
+    video = Video.objects.select_related("dataset", "subject").filter(pk=video_id).order_by().first()
     if video is None:
         raise Http404("No such video.")
     _check(user, video.dataset_id, capability)
@@ -59,7 +66,7 @@ def get_video_for_user(user: User, video_id: int, capability: set[str] = CAN_VIE
 
 
 def get_interval_for_user(user: User, interval_id: int, capability: set[str] = CAN_VIEW) -> Interval:
-    interval = Interval.objects.select_related("video__dataset").filter(pk=interval_id).first()
+    interval = Interval.objects.select_related("video__dataset").filter(pk=interval_id).order_by().first()
     if interval is None:
         raise Http404("No such interval.")
     _check(user, interval.video.dataset_id, capability)
@@ -67,7 +74,9 @@ def get_interval_for_user(user: User, interval_id: int, capability: set[str] = C
 
 
 def get_prediction_for_user(user: User, prediction_id: int, capability: set[str] = CAN_VIEW) -> Prediction:
-    prediction = Prediction.objects.select_related("video__dataset", "run").filter(pk=prediction_id).first()
+    prediction = (
+        Prediction.objects.select_related("video__dataset", "run").filter(pk=prediction_id).order_by().first()
+    )
     if prediction is None:
         raise Http404("No such prediction.")
     _check(user, prediction.video.dataset_id, capability)
@@ -75,7 +84,7 @@ def get_prediction_for_user(user: User, prediction_id: int, capability: set[str]
 
 
 def get_run_for_user(user: User, run_id: int, capability: set[str] = CAN_VIEW) -> PredictionRun:
-    run = PredictionRun.objects.select_related("dataset").filter(pk=run_id).first()
+    run = PredictionRun.objects.select_related("dataset").filter(pk=run_id).order_by().first()
     if run is None:
         raise Http404("No such run.")
     _check(user, run.dataset_id, capability)
@@ -83,7 +92,7 @@ def get_run_for_user(user: User, run_id: int, capability: set[str] = CAN_VIEW) -
 
 
 def get_job_for_user(user: User, job_id: int, capability: set[str] = CAN_VIEW) -> Job:
-    job = Job.objects.select_related("dataset", "video").filter(pk=job_id).first()
+    job = Job.objects.select_related("dataset", "video").filter(pk=job_id).order_by().first()
     if job is None:
         raise Http404("No such job.")
     if job.dataset_id is None:

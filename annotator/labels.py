@@ -10,8 +10,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
 from .formats.aus import parse_aus
 from .models import Interval, IntervalKind, Revision, Video
@@ -104,7 +102,15 @@ def create_interval(video: Video, values: dict[str, Any], user, **extra: Any) ->
 
 @transaction.atomic
 def update_interval(interval_id: int, values: dict[str, Any], expected_version: int, user) -> Interval:
-    current = Interval.objects.select_related("video").filter(pk=interval_id).first()
+    # The row lock (not the video's: saves on one video must not queue) holds concurrent writers
+    # back until this one commits, so they see its version and get a conflict.
+    current = (
+        Interval.objects.select_related("video")
+        .select_for_update(of=("self",))
+        .filter(pk=interval_id)
+        .order_by()
+        .first()
+    )
     if current is None or current.version != expected_version:
         raise VersionConflict(current)
     before = snapshot(current)
@@ -114,17 +120,9 @@ def update_interval(interval_id: int, values: dict[str, Any], expected_version: 
     _validate(current.video, snapshot(current))
     if "aus" in changes:
         current.au_tokens = parse_au_tokens(current.aus)
-    # Compare-and-swap on the version: a concurrent writer makes this update match no row.
-    updated = Interval.objects.filter(pk=interval_id, version=expected_version).update(
-        **{k: getattr(current, k) for k in changes},
-        au_tokens=current.au_tokens,
-        updated_by=user,
-        updated_at=timezone.now(),
-        version=F("version") + 1,
-    )
-    if not updated:
-        raise VersionConflict(Interval.objects.filter(pk=interval_id).first())
-    current.refresh_from_db()
+    current.updated_by = user
+    current.version += 1
+    current.save(update_fields=[*changes, "au_tokens", "updated_by", "updated_at", "version"])
     Revision.objects.create(
         interval_id=interval_id,
         video=current.video,

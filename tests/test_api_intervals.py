@@ -1,7 +1,11 @@
 """Interval create / update / delete through the API: versions, conflicts, history, bad input."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from annotator.models import Interval, Revision, Role
 
@@ -131,3 +135,25 @@ def test_openapi_schema_and_docs_are_served(client, coder):
     assert schema.status_code == 200 and b"/api/intervals/" in schema.content
     docs = client.get(reverse("api_docs"))
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+
+
+def statements(queries: CaptureQueriesContext) -> list[str]:
+    """The SQL a request ran, savepoints left out (how many there are depends on the test's transaction)."""
+    return [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def test_a_save_runs_a_fixed_small_number_of_queries(coder, video):
+    """Pins the save path's cost: token, access (object, role), then insert / lock + update, revision.
+    A new per-request query (an N+1, a lost select_related, a re-read) makes this fail."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=coder).key}")
+    with CaptureQueriesContext(connection) as created:
+        response = create(client, video, aus="AU4+AU7")
+    assert response.status_code == 201
+    assert len(statements(created)) == 5, "\n".join(statements(created))
+    pk = response.json()["id"]
+    with CaptureQueriesContext(connection) as updated:
+        response = client.patch(detail(pk), {"offset": 22, "aus": "AU4", "version": 1}, format="json")
+    assert response.status_code == 200 and response.json()["updated_by"] == "coder"
+    assert len(statements(updated)) == 6, "\n".join(statements(updated))
+    assert Revision.objects.filter(interval_id=pk).count() == 2

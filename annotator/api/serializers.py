@@ -82,6 +82,8 @@ class VideoSerializer(serializers.ModelSerializer):
 class IntervalSerializer(serializers.ModelSerializer):
     """`version` is required on update: a stale one is refused with 409 and nothing changes."""
 
+    # A plain id: the view loads the video once, through the access check (404 outside your datasets).
+    video = serializers.IntegerField(source="video_id", min_value=1, max_value=2**63 - 1)
     updated_by = serializers.CharField(source="updated_by.username", read_only=True, default=None)
     version = serializers.IntegerField(required=False)
 
@@ -114,7 +116,6 @@ class IntervalSerializer(serializers.ModelSerializer):
             "updated_by",
             "emotion_scores",
         ]
-        extra_kwargs = {"video": {"required": True}}
 
 
 class RevisionSerializer(serializers.ModelSerializer):

@@ -229,12 +229,12 @@ class IntervalViewSet(viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         values = {k: v for k, v in serializer.validated_data.items() if k not in {"video_id", "version"}}
         try:
-            interval = labels.update_interval(interval.pk, values, version, request.user)
+            serializer.instance = labels.update_interval(interval.pk, values, version, request.user)
         except labels.VersionConflict as exc:
             return self._conflict(exc, precondition)
         except DjangoValidationError as exc:
             raise _django_errors(exc) from exc
-        return Response(self.get_serializer(interval).data)
+        return Response(serializer.data)  # the validating serializer answers too: its fields are built once
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         interval = access.get_interval_for_user(request.user, int(kwargs["pk"]), CAN_EDIT)
