@@ -11,7 +11,15 @@ pytest.importorskip("playwright.sync_api")
 
 from bench.timeline_harness.frames import FrameSource  # noqa: E402
 from bench.timeline_harness.server import Harness, start_server  # noqa: E402
-from tests.browser import READ_BAR_CODE, launch_browser, needs_chromium  # noqa: E402
+from tests.browser import (  # noqa: E402
+    READ_BAR_CODE,
+    lane_point,
+    launch_browser,
+    needs_chromium,
+    state,
+    wait_frame,
+    wait_until,
+)
 
 FRAMES = 600
 
@@ -56,28 +64,6 @@ def open_page(browser) -> Iterator:
     yield open_one
     for context in contexts:
         context.close()
-
-
-def wait_frame(page, frame: int) -> None:
-    page.wait_for_selector(f"[data-testid=timeline][data-frame='{frame}']", timeout=5000)
-    assert page.evaluate(READ_BAR_CODE) == frame, "the canvas shows another frame than data-frame claims"
-
-
-def state(page, name: str):
-    return page.evaluate(f"window.mestudioTimeline.{name}")
-
-
-def wait_until(page, predicate: str, timeout: int = 5000) -> None:
-    page.wait_for_function(predicate, timeout=timeout)
-
-
-def lane_point(page, label: str, frame: float) -> tuple[float, float]:
-    """Page coordinates of `frame` in the lane named `label` on the track canvas."""
-    layout, view = state(page, "layout"), state(page, "view")
-    lane = next(lane for lane in layout["lanes"] if lane["label"] == label)
-    box = page.locator("[data-testid=track]").bounding_box()
-    x = layout["labelWidth"] + (frame - view["start"]) / view["framesPerPixel"]
-    return box["x"] + x, box["y"] + lane["y"] + lane["h"] / 2
 
 
 def test_step_keys_paint_the_exact_frame(open_page, harness) -> None:
