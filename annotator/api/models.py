@@ -13,7 +13,10 @@ from .. import access
 from ..access import CAN_EDIT
 from ..jobs import start_job
 from ..models import ModelCheckpoint, PredictionCurve, PredictionRun, WeakLabel
+from ..recognition import RecognitionError, load_for_prelabel
 from ..spotting import evaluate_run
+from ..views.models import TrainForm
+from ..views.mol import MolTrainForm
 from .views import _int_param
 
 
@@ -56,6 +59,17 @@ class PrelabelSerializer(serializers.Serializer):
     model = serializers.ChoiceField(choices=["baseline", "mcwes"], default="baseline")
     checkpoint = serializers.IntegerField(required=False)
     video = serializers.IntegerField(required=False)
+
+
+class TrainSerializer(serializers.Serializer):
+    dataset = serializers.IntegerField()
+    model = serializers.ChoiceField(choices=["mcwes", "mol"])
+    params = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="The model page's training fields: MC-WES labels, epochs, loso, name; "
+        "MOL classes, steps, loso, flow_width, lr, batch_size, name.",
+    )
 
 
 class CheckpointSerializer(serializers.ModelSerializer):
@@ -181,3 +195,35 @@ class CheckpointViewSet(viewsets.ReadOnlyModelViewSet):
         qs = ModelCheckpoint.objects.filter(dataset__in=access.datasets_for_user(self.request.user))
         dataset = _int_param(self.request, "dataset")
         return qs.filter(dataset_id=dataset) if dataset is not None else qs
+
+    @extend_schema(request=TrainSerializer, responses={202: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["post"])
+    def train(self, request: Request) -> Response:
+        """Queue MC-WES or MOL training, checked as the model page checks it; poll /api/jobs/ID/."""
+        data = TrainSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        dataset = access.get_dataset_for_user(request.user, data.validated_data["dataset"], CAN_EDIT)
+        fields = data.validated_data["params"]
+        if data.validated_data["model"] == "mcwes":
+            form, kind = TrainForm(fields, dataset=dataset), "train"
+        else:
+            form, kind = MolTrainForm(fields), "train_mol"
+        if not form.is_valid():
+            raise ValidationError({"params": form.errors})
+        job = start_job(kind, dataset=dataset, params=form.job_params(), user=request.user)
+        return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"])
+    def suggest(self, request: Request, pk: str) -> Response:
+        """Queue MOL emotion suggestions for the dataset's ME intervals with this checkpoint."""
+        record = self.get_object()
+        dataset = access.get_dataset_for_user(request.user, record.dataset_id, CAN_EDIT)
+        if record.kind != ModelCheckpoint.Kind.MOL:
+            raise ValidationError({"checkpoint": "Emotion suggestions need a MOL checkpoint."})
+        try:
+            load_for_prelabel(record, dataset)
+        except RecognitionError as exc:
+            raise ValidationError({"checkpoint": str(exc)}) from exc
+        job = start_job("prelabel_mol", dataset=dataset, params={"checkpoint": record.pk}, user=request.user)
+        return Response({"job": job.pk}, status=status.HTTP_202_ACCEPTED)

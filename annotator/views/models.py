@@ -28,10 +28,29 @@ LABEL_HELP = {
 
 
 class TrainForm(forms.Form):
+    """MC-WES training, from the model page and the API (`POST /api/checkpoints/train/`)."""
+
     labels = forms.ChoiceField(choices=[(m, f"{m}: {LABEL_HELP[m]}") for m in LABEL_MODES])
     epochs = forms.IntegerField(min_value=1, max_value=500, initial=40)
     loso = forms.BooleanField(required=False, initial=True, label="Leave-one-subject-out evaluation")
     name = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args, dataset=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dataset = dataset
+
+    def clean_labels(self) -> str:
+        """Refuse at once what the job would refuse: a label mode with no usable videos."""
+        mode = self.cleaned_data["labels"]
+        if self.dataset is not None:
+            try:
+                training_set(self.dataset, mode)
+            except SpottingError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return mode
+
+    def job_params(self) -> dict:
+        return {"model": "mcwes", **{k: self.cleaned_data[k] for k in ("labels", "epochs", "loso", "name")}}
 
 
 class UploadForm(forms.Form):
@@ -99,17 +118,10 @@ def dataset_models(request: HtmxHttpRequest, dataset_id: int):
 @require_POST
 def model_train(request: HtmxHttpRequest, dataset_id: int):
     dataset = access.get_dataset_for_user(request.user, dataset_id, CAN_EDIT)
-    form = TrainForm(request.POST)
+    form = TrainForm(request.POST, dataset=dataset)
     if not form.is_valid():
         return _render(request, dataset, train_form=form, status=400)
-    data = form.cleaned_data
-    try:
-        training_set(dataset, data["labels"])
-    except SpottingError as exc:
-        form.add_error("labels", str(exc))
-        return _render(request, dataset, train_form=form, status=400)
-    params = {"model": "mcwes", **{k: data[k] for k in ("labels", "epochs", "loso", "name")}}
-    return queue_training(request, dataset, "train", params, "Training", "epochs")
+    return queue_training(request, dataset, "train", form.job_params(), "Training", "epochs")
 
 
 @login_required

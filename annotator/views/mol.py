@@ -47,6 +47,11 @@ class MolTrainForm(forms.Form):
     batch_size = forms.IntegerField(min_value=1, max_value=256, required=False, help_text="paper 8")
     name = forms.CharField(max_length=200, required=False)
 
+    def job_params(self) -> dict:
+        """The `train_mol` job's parameters: what was given, defaults left to the job."""
+        params = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        return params | {"loso": self.cleaned_data["loso"]}
+
 
 def _render_panel(request, dataset, form=None, status=200):
     role = access.role_in(request.user, dataset.pk)
@@ -80,9 +85,7 @@ def mol_train(request: HtmxHttpRequest, dataset_id: int):
     form = MolTrainForm(request.POST)
     if not form.is_valid():
         return _render_panel(request, dataset, form=form, status=400)
-    params = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
-    params["loso"] = form.cleaned_data["loso"]
-    return queue_training(request, dataset, "train_mol", params, "MOL training", "steps")
+    return queue_training(request, dataset, "train_mol", form.job_params(), "MOL training", "steps")
 
 
 @login_required
