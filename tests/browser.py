@@ -1,4 +1,5 @@
-"""Debian's headless Chromium for the timeline's browser tests, and a reader of the painted frame.
+"""Debian's headless Chromium for the timeline's browser tests, a reader of the painted frame, and
+helpers for the editor's page (its fixtures, which need Django, are in conftest.py).
 
 Frames in these tests carry their index as a 20-bit bar code near the bottom of the image, so a
 test can tell which frame is really on the canvas.
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+BAR_FRAMES = 600  # frames of the bar-coded store of the `bar_video` fixture
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
@@ -36,3 +38,26 @@ def launch_browser() -> Iterator:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield browser
         browser.close()
+
+
+def state(page, name: str):
+    """A field of the editor's read-only `window.mestudioTimeline`."""
+    return page.evaluate(f"window.mestudioTimeline.{name}")
+
+
+def wait_until(page, predicate: str, timeout: int = 8000) -> None:
+    page.wait_for_function(predicate, timeout=timeout)
+
+
+def wait_frame(page, frame: int) -> None:
+    page.wait_for_selector(f"[data-testid=timeline][data-frame='{frame}']", timeout=8000)
+    assert page.evaluate(READ_BAR_CODE) == frame, "the canvas shows another frame than data-frame claims"
+
+
+def lane_point(page, label: str, frame: float) -> tuple[float, float]:
+    """Page coordinates of `frame` in the lane named `label` on the track canvas."""
+    layout, view = state(page, "layout"), state(page, "view")
+    lane = next(lane for lane in layout["lanes"] if lane["label"] == label)
+    box = page.locator("[data-testid=track]").bounding_box()
+    x = layout["labelWidth"] + (frame - view["start"]) / view["framesPerPixel"]
+    return box["x"] + x, box["y"] + lane["y"] + lane["h"] / 2

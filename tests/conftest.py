@@ -1,16 +1,20 @@
 """Shared fixtures: users with roles, API clients, and a real Celery worker process."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from rest_framework.test import APIClient
 
 from annotator.models import Role
+from tests.browser import BAR_FRAMES
 from tests.factories import DatasetFactory, MembershipFactory, UserFactory, VideoFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +57,64 @@ def api():
         return client
 
     return make
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """One headless Chromium for the module. Playwright's sync API runs an event loop in this thread,
+    which Django's ORM refuses unless told: the check is off while the browser lives, and only then."""
+    from tests.browser import launch_browser
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield from launch_browser()
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def bar_store() -> str:
+    """A bar-coded store of BAR_FRAMES frames under MEDIA_ROOT, written once for the module."""
+    from bench.timeline_harness.frames import write_barcode_store
+
+    folder = Path(settings.MEDIA_ROOT) / "timeline-bar"
+    shutil.rmtree(folder, ignore_errors=True)
+    write_barcode_store(folder, BAR_FRAMES)
+    return "timeline-bar"
+
+
+@pytest.fixture
+def bar_video(transactional_db, dataset, bar_store):
+    return VideoFactory(
+        dataset=dataset, frame_count=BAR_FRAMES, width=160, height=120, first_frame_number=1,
+        media_dir=bar_store, ingest_state="ready",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def open_page(browser, live_server) -> Iterator:
+    """Open a video's editor as `user` in a fresh browser context (one person), closed after the test."""
+    contexts = []
+
+    def open_one(user, video):
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        contexts.append(context)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        page.goto(f"{live_server.url}/videos/{video.pk}/annotate/")
+        page.wait_for_selector("[data-ready=true][data-frame='0']", timeout=15000)
+        return page
+
+    yield open_one
+    for context in contexts:
+        context.close()
 
 
 def _test_database_url() -> str:

@@ -5,28 +5,23 @@ pixels actually painted and compares them with the frame store. The face lens is
 ingested synthetic face video (crops, track and motion as ingest writes them).
 """
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 from django.conf import settings
-from django.test import Client
 
 from annotator.models import Interval, Prediction, Role
-from bench.timeline_harness.frames import write_barcode_store
 from inference.media.framestore import FrameStore
 from inference.media.pipeline import ingest, load_track, read_crops
 from inference.synth import SynthEvent, SynthSpec, write_video
-from tests.browser import READ_BAR_CODE, launch_browser, needs_chromium
+from tests.browser import BAR_FRAMES, lane_point, needs_chromium, state, wait_frame, wait_until
 from tests.factories import IntervalFactory, PredictionFactory, PredictionRunFactory, VideoFactory
 
 pytest.importorskip("playwright.sync_api")
 
-FRAMES = 600
+FRAMES = BAR_FRAMES
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 SYNCED = "window.mestudioTimeline.pendingCount === 0"
 
@@ -37,28 +32,6 @@ READ_PIXELS = """() => {
   const c = document.querySelector('[data-testid=frame-canvas]');
   return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
 }"""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _orm_beside_playwright() -> Iterator[None]:
-    """Playwright's sync API runs an event loop in this thread, which Django's ORM refuses unless
-    told; set for this module only, so no other test runs with the check off."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture(scope="module")
-def bar_store() -> str:
-    """A 600-frame bar-coded store under MEDIA_ROOT, written once for the module."""
-    folder = Path(settings.MEDIA_ROOT) / "timeline-bar"
-    shutil.rmtree(folder, ignore_errors=True)
-    write_barcode_store(folder, FRAMES)
-    return "timeline-bar"
 
 
 @pytest.fixture(scope="module")
@@ -72,65 +45,6 @@ def face_store() -> str:
     source = write_video(spec, root / "timeline-face.mp4")
     ingest(source, root / "timeline-face", workers=1)
     return "timeline-face"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    yield from launch_browser()
-
-
-@pytest.fixture
-def bar_video(transactional_db, dataset, bar_store):
-    return VideoFactory(
-        dataset=dataset, frame_count=FRAMES, width=160, height=120, first_frame_number=1, media_dir=bar_store,
-        ingest_state="ready",
-    )  # fmt: skip
-
-
-@pytest.fixture
-def open_page(browser, live_server) -> Iterator:
-    """Open a video's editor as `user` in a fresh browser context (one person), closed after the test."""
-    contexts = []
-
-    def open_one(user, video):
-        client = Client()
-        client.force_login(user)
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        contexts.append(context)
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        page.goto(f"{live_server.url}/videos/{video.pk}/annotate/")
-        page.wait_for_selector("[data-ready=true][data-frame='0']", timeout=15000)
-        return page
-
-    yield open_one
-    for context in contexts:
-        context.close()
-
-
-def state(page, name: str):
-    return page.evaluate(f"window.mestudioTimeline.{name}")
-
-
-def wait_until(page, predicate: str, timeout: int = 8000) -> None:
-    page.wait_for_function(predicate, timeout=timeout)
-
-
-def wait_frame(page, frame: int) -> None:
-    page.wait_for_selector(f"[data-testid=timeline][data-frame='{frame}']", timeout=8000)
-    assert page.evaluate(READ_BAR_CODE) == frame, "the canvas shows another frame than data-frame claims"
-
-
-def lane_point(page, label: str, frame: float) -> tuple[float, float]:
-    """Page coordinates of `frame` in the lane named `label` on the track canvas."""
-    layout, view = state(page, "layout"), state(page, "view")
-    lane = next(lane for lane in layout["lanes"] if lane["label"] == label)
-    box = page.locator("[data-testid=track]").bounding_box()
-    x = layout["labelWidth"] + (frame - view["start"]) / view["framesPerPixel"]
-    return box["x"] + x, box["y"] + lane["y"] + lane["h"] / 2
 
 
 def test_keys_paint_the_frame_store_frames(open_page, member, bar_video, bar_store) -> None:

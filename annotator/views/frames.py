@@ -11,11 +11,12 @@ from django.views.decorators.http import require_GET
 
 from inference.media.decode import MediaError
 from inference.media.framestore import FrameStore, overview_indices
+from inference.spotting.baseline import BaselineParams
 from mestudio import storage
 
-from .. import access
+from .. import access, quality
 from ..access import CAN_EDIT
-from ..models import IntervalKind, Video
+from ..models import IntervalKind, PredictionCurve, PredictionRun, Video
 from . import HtmxHttpRequest
 
 # Chunks never change once written (a re-ingest writes a new store folder), so browsers keep them.
@@ -139,4 +140,49 @@ def video_timeline_config(request: HtmxHttpRequest, video_id: int):
             "can_edit": access.role_in(request.user, dataset.pk) in CAN_EDIT,
             "user": request.user.get_username(),
         }
+        | review_config(video)
     )
+
+
+def curve_threshold(run: PredictionRun) -> float | None:
+    """Where the run's score threshold lies on its curves, when a score is a level of the curve.
+
+    A baseline score is a function of the accumulated curve's peak height, so the threshold is a
+    height; an MC-WES score is a contrast of its proposal, not a level, so it has no line."""
+    if run.model != PredictionRun.Model.BASELINE:
+        return None
+    try:
+        params = BaselineParams(**run.params)
+    except (TypeError, ValueError):  # parameters of an older version: draw the curve without a line
+        return None
+    return params.height_for_score(run.threshold)
+
+
+def review_config(video: Video) -> dict:
+    """URLs and choices of the timeline's review tools: comparison, comments, weak labels, curves."""
+    curve_runs = PredictionRun.objects.filter(
+        pk__in=PredictionCurve.objects.filter(video=video).values("run")
+    ).order_by("started_at", "pk")
+    return {
+        "compare_url": reverse("review-compare", args=[video.pk]),
+        "compare_with": {
+            "runs": [{"id": r.pk, "name": r.name} for r in video.dataset.runs.order_by("started_at", "pk")],
+            "annotators": quality.annotators_of(Video.objects.filter(pk=video.pk)),
+        },
+        "comments_url": reverse("comment-list") + f"?video={video.pk}",
+        "comment_create_url": reverse("comment-list"),
+        "comment_resolve_url": reverse("comment-resolve", args=[0]).replace("/0/", "/{id}/"),
+        "weak_labels_url": reverse("weak-label-list") + f"?video={video.pk}",
+        "weak_label_create_url": reverse("weak-label-list"),
+        "weak_label_url": reverse("weak-label-detail", args=[0]).replace("/0/", "/{id}/"),
+        "curve_runs": [
+            {
+                "id": run.pk,
+                "name": run.name,
+                "threshold": run.threshold,
+                "threshold_on_curve": curve_threshold(run),
+                "url": reverse("run-curves", args=[run.pk]) + f"?video={video.pk}",
+            }
+            for run in curve_runs
+        ],
+    }

@@ -93,6 +93,13 @@ class BaselineParams:
         h = self.height if height is None else height
         return h / (h + self.score_z) if self.threshold_mode == "mad" else min(h, 1.0)
 
+    def height_for_score(self, score: float) -> float | None:
+        """The peak height that scores ``score``: where a run's threshold lies on its accumulated curve.
+        None in range mode (the height depends on each video's own range) and for a score of 1 or more."""
+        if self.threshold_mode != "mad" or score >= 1:
+            return None
+        return self.score_z * max(score, 0.0) / (1 - max(score, 0.0))
+
 
 @dataclass(frozen=True)
 class Candidate:

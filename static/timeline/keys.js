@@ -17,6 +17,8 @@ export const KEY_HELP = [
   ["y / x", "accept / reject selected prediction; y on an interval takes its suggested emotion"],
   ["+ / -", "zoom in / out"],
   ["g", "go to frame (dataset numbering)"],
+  [". / ,", "next / previous disagreement of the comparison (miss or extra)"],
+  ["c", "comment at the cursor (on the selected interval); Enter sends"],
   ["?", "this help"],
 ];
 
@@ -52,6 +54,9 @@ export function commandFor(e) {
     case "+": case "=": return ["zoom", 2];
     case "-": case "_": return ["zoom", 0.5];
     case "g": return ["goto"];
+    case ".": return ["disagreement", 1];
+    case ",": return ["disagreement", -1];
+    case "c": return ["comment"];
     case "?": return ["help"];
     default: return null;
   }

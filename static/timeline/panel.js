@@ -14,7 +14,7 @@ const STATUS_TEXT = {
   conflict: "conflict: someone else changed it",
 };
 
-function el(tag, attrs = {}, ...children) {
+export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k.startsWith("on")) node.addEventListener(k.slice(2), v);

@@ -5,13 +5,15 @@
 // <script type="module" src="/static/timeline/timeline.js"></script>. The root gets data-ready="true"
 // once intervals are loaded and data-frame="N" whenever frame N (0-based) is on the canvas.
 // window.mestudioTimeline is a frozen, read-only view: frame, paintedFrame, playing, speed,
-// droppedFrames, playedFrames, stalledTicks, selected, intervals, pendingCount, view, layout, cache, timings.
+// droppedFrames, playedFrames, stalledTicks, selected, intervals, pendingCount, view, layout, cache, timings,
+// review (comparison, comments, weak labels, curves).
 
 import { Api, fillUrl } from "./api.js";
 import { FrameCache } from "./frames.js";
 import { commandFor, KEY_HELP } from "./keys.js";
 import { Lens } from "./lens.js";
 import { Panel } from "./panel.js";
+import { Review } from "./review.js";
 import { IntervalSync } from "./sync.js";
 import { LABEL_W, Track } from "./track.js";
 import { SPEEDS, Viewer } from "./viewer.js";
@@ -24,7 +26,7 @@ const HTML = `
     <form class="mt-goto" hidden><label>go to frame <input type="number" data-testid="goto-input"></label></form>
   </div>
   <aside class="mt-lens" data-testid="lens" hidden></aside>
-  <aside class="mt-panel" data-testid="panel"></aside>
+  <aside class="mt-panel" data-testid="panel"><div class="mt-sel"></div><div class="mt-review" data-testid="review"></div></aside>
 </div>
 <div class="mt-bar">
   <span class="mt-counter" data-testid="counter"></span>
@@ -74,8 +76,9 @@ export class Timeline {
       onFrame: (c) => this.onFrame(c),
     });
     this.sync = new IntervalSync({ api: this.api, config, onChange: () => this.changed() });
+    this.review = new Review({ tl: this, node: $(".mt-review") });
     this.track = new Track({ tl: this, overview: $(".mt-overview"), canvas: $(".mt-track") });
-    this.panel = new Panel({ tl: this, node: $(".mt-panel") });
+    this.panel = new Panel({ tl: this, node: $(".mt-sel") });
     // The lens needs the face track and crops, which only an ingest with a face produces.
     if (frames.has_face && config.enhance_url) {
       this.lens = new Lens({ tl: this, node: $(".mt-lens"), frameCanvas: $(".mt-frame"), overlay: $(".mt-overlay") });
@@ -122,9 +125,12 @@ export class Timeline {
         this.track.resize();
       })
       .catch((err) => this.failed("motion signals", err, null));
+    this.viewer.firstPaint.then(() => this.review.loadCurves());
+    const review = this.review.load(); // comments and weak labels: small, asked for beside the intervals
     const [intervals, predictions] = await data;
     this.predictions = predictions;
     this.sync.load(intervals);
+    await review;
     this.track.resize();
     this.changed();
     this.dataReadyAt = performance.now();
@@ -265,7 +271,7 @@ export class Timeline {
   command(name, arg, time = performance.now()) {
     const v = this.viewer;
     const last = this.config.video.frame_count - 1;
-    const editing = ["point", "kind", "delete", "undo", "redo", "accept", "reject"].includes(name);
+    const editing = ["point", "kind", "delete", "undo", "redo", "accept", "reject", "comment"].includes(name);
     if (editing && !this.config.can_edit) return this.flash("read only: you cannot edit this video");
     const sel = this.selectedItem();
     switch (name) {
@@ -317,6 +323,10 @@ export class Timeline {
       case "accept": return this.accept(sel);
       case "reject": return this.reject(sel);
       case "zoom": return this.track.zoom(arg, v.cursor + 0.5);
+      case "disagreement": return this.review.step(arg);
+      case "comment":
+        if (!this.review.enabled) return this.flash("comments are not available here");
+        return this.review.openComment();
       case "goto": {
         this.els.goto.hidden = false;
         const input = this.els.goto.querySelector("input");
@@ -411,6 +421,7 @@ export class Timeline {
         return { labelWidth: LABEL_W, lanes };
       },
       get cache() { return { ...tl.frames.sizes(), ...tl.frames.stats }; },
+      get review() { return structuredClone(tl.review.publicState()); },
       get timings() {
         return {
           firstPaintMs: v.firstPaintAt, dataReadyMs: tl.dataReadyAt ?? null,

@@ -1,6 +1,9 @@
 // The overview strip and the zoomable track: ruler, interval lanes by kind, one lane per prediction
-// run, motion curves per region, playhead and onset/apex/offset handles. Drawn on two canvases;
-// the motion layer is cached and redrawn only when the view changes.
+// run, the comparison lane, comments and weak labels, score curves per run, motion curves per region,
+// playhead and onset/apex/offset handles. Drawn on two canvases; the lane layout is cached until the
+// data changes, and the curves' layer until the view changes.
+
+import { COMPARE_COLORS } from "./review.js";
 
 export const KIND_COLORS = { ME: "#e5534b", MaE: "#4c9aff", blink: "#a371f7", other: "#c69026" };
 const REGION_COLORS = ["#f0b429", "#3ecf8e", "#8ab4f8", "#ff7b72", "#d2a8ff"];
@@ -8,6 +11,11 @@ export const LABEL_W = 74;
 const RULER_H = 20;
 const LANE_H = 20;
 const MOTION_H = 22;
+const CURVE_H = 30;
+const COMPARE_H = 26;
+const NOTES_H = 14;
+const CURVE_COLORS = ["#f0b429", "#8ab4f8", "#d2a8ff", "#3ecf8e"];
+const WEAK_COLORS = { me: "#e5534b", mae: "#4c9aff", both: "#d2a8ff", none: "#6e7681" };
 const HANDLE_PX = 6;
 const STATE_COLORS = { conflict: "#ff3b30", invalid: "#ff9f0a", offline: "#ffd60a", saving: "#ffd60a", accepted: "#3ecf8e" };
 const MIN_FPP = 1 / 24; // most zoomed in: 24 px per frame
@@ -25,7 +33,8 @@ export class Track {
     this.start = 0;
     this.fpp = 1;
     this.drag = null;
-    this.motionCache = null;
+    this.layout = null;
+    this.layerCache = null;
     this.overviewImage = null;
     this.dirty = true;
     this.bindMouse();
@@ -45,25 +54,41 @@ export class Track {
     return this.start + (x - LABEL_W) * this.fpp;
   }
 
+  /** The lanes, top to bottom; computed again only after resize() (which every data change calls). */
   lanes() {
+    this.layout ??= this.computeLanes();
+    return this.layout;
+  }
+
+  computeLanes() {
     const lanes = [];
     let y = RULER_H;
-    for (const kind of this.tl.config.dataset.kinds) {
-      lanes.push({ type: "kind", kind, label: kind, y, h: LANE_H });
-      y += LANE_H;
-    }
-    for (const run of this.tl.runs()) {
-      lanes.push({ type: "run", run: run.id, label: run.name, y, h: LANE_H });
-      y += LANE_H;
+    const add = (lane) => {
+      lanes.push({ ...lane, y });
+      y += lane.h;
+    };
+    for (const kind of this.tl.config.dataset.kinds) add({ type: "kind", kind, label: kind, h: LANE_H });
+    for (const run of this.tl.runs()) add({ type: "run", run: run.id, label: run.name, h: LANE_H });
+    const review = this.tl.review;
+    if (review.comparison) add({ type: "compare", label: `vs ${review.comparison.label}`, h: COMPARE_H });
+    if (review.enabled) add({ type: "notes", label: "comments", h: NOTES_H });
+    for (const curve of review.curves) {
+      const top = curve.series.reduce((m, s) => Math.max(m, s.max), curve.lineAt ?? 0) || 1;
+      const series = curve.series.map((s, i) => ({
+        data: s.data, scale: top, color: KIND_COLORS[s.name] || CURVE_COLORS[i % CURVE_COLORS.length],
+      }));
+      add({ type: "curve", run: curve.id, label: curve.label, color: "#9da5b4", series, lineAt: curve.lineAt,
+        note: `${curve.series.map((s) => s.name).join(", ")} · threshold ${curve.threshold.toFixed(2)}`, h: CURVE_H });
     }
     const motion = this.tl.motion;
     for (const [i, region] of (motion?.regions || []).entries()) {
       if (!motion.values[region]) continue;
       const tint = REGION_COLORS[i % REGION_COLORS.length];
-      lanes.push({ type: "motion", region, color: tint, label: region, y, h: MOTION_H });
-      y += MOTION_H;
+      const series = [{ data: motion.values[region], scale: this.tl.motionMax[region] || 1, color: tint }];
+      add({ type: "motion", region, color: tint, label: region, series, lineAt: null, h: MOTION_H });
     }
-    return { lanes, height: y + 4 };
+    const signals = lanes.filter((l) => l.series);
+    return { lanes, signals, height: y + 4 };
   }
 
   resize() {
@@ -71,6 +96,7 @@ export class Track {
     const width = this.canvas.clientWidth || 800;
     const fitAll = !this.cssWidth;
     this.cssWidth = width;
+    this.layout = null;
     const { height } = this.lanes();
     this.cssHeight = height;
     this.canvas.style.height = `${height}px`;
@@ -91,7 +117,7 @@ export class Track {
     this.fpp = Math.max(MIN_FPP, Math.min(this.maxFpp(), fpp));
     const span = this.plotWidth * this.fpp;
     this.start = Math.max(0, Math.min(this.frameCount - span, start));
-    this.motionCache = null;
+    this.layerCache = null;
     this.dirty = true;
     this.tl.requestDraw();
   }
@@ -117,7 +143,7 @@ export class Track {
 
   drawTrack() {
     const ctx = this.canvas.getContext("2d");
-    const { lanes, height } = this.lanes();
+    const { lanes, signals, height } = this.lanes();
     if (height !== this.cssHeight) return this.resize();
     const W = this.cssWidth;
     ctx.clearRect(0, 0, W, height);
@@ -126,7 +152,8 @@ export class Track {
     this.drawRuler(ctx);
     ctx.font = "11px system-ui, sans-serif";
     ctx.textBaseline = "middle";
-    for (const [i, lane] of lanes.entries()) {
+    for (let i = 0; i < lanes.length; i++) {
+      const lane = lanes[i];
       ctx.fillStyle = i % 2 ? "#1f232a" : "#23272e";
       ctx.fillRect(LABEL_W, lane.y, W - LABEL_W, lane.h);
       ctx.fillStyle = lane.type === "kind" ? color(lane.kind) : lane.type === "motion" ? lane.color : "#9da5b4";
@@ -136,11 +163,12 @@ export class Track {
     ctx.beginPath();
     ctx.rect(LABEL_W, 0, W - LABEL_W, height);
     ctx.clip();
-    const motionLanes = lanes.filter((l) => l.type === "motion");
-    if (motionLanes.length) ctx.drawImage(this.motionLayer(motionLanes, height), 0, 0, W, height);
+    if (signals.length) ctx.drawImage(this.signalLayer(signals, height), 0, 0, W, height);
     for (const lane of lanes) {
       if (lane.type === "kind") this.drawItems(ctx, lane, this.tl.intervalsIn(lane.kind), false);
-      if (lane.type === "run") this.drawItems(ctx, lane, this.tl.predictionsIn(lane.run), true);
+      else if (lane.type === "run") this.drawItems(ctx, lane, this.tl.predictionsIn(lane.run), true);
+      else if (lane.type === "compare") this.drawComparison(ctx, lane);
+      else if (lane.type === "notes") this.drawNotes(ctx, lane);
     }
     this.drawPlayhead(ctx, height);
     ctx.restore();
@@ -249,41 +277,126 @@ export class Track {
     ctx.fillRect(Math.round(x0 + Math.min(w, 3) / 2) - 1, 0, 2, height);
   }
 
-  /** Min/max of each region's signal per pixel column, drawn once per view. */
-  motionLayer(lanes, height) {
-    if (this.motionCache) return this.motionCache;
+  /** Human intervals (upper half) against the other side (lower half), coloured match / miss / extra. */
+  drawComparison(ctx, lane) {
+    const review = this.tl.review;
+    const { items } = review.comparison;
+    const current = review.currentItem();
+    const half = (lane.h - 4) / 2;
+    ctx.font = "10px system-ui, sans-serif";
+    ctx.textAlign = "center";
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const a = item.human || item.other;
+      const b = item.other || item.human;
+      const x0 = this.x(Math.min(a.onset, b.onset));
+      const x1 = Math.max(this.x(Math.max(a.offset ?? a.onset, b.offset ?? b.onset) + 1), x0 + 2);
+      if (x1 < LABEL_W || x0 > this.cssWidth) continue;
+      ctx.fillStyle = item.colour;
+      if (item.human) this.fillSpan(ctx, item.human, lane.y + 2, half - 1);
+      if (item.other) this.fillSpan(ctx, item.other, lane.y + 3 + half, half - 1);
+      if (item === current) {
+        ctx.strokeStyle = "#ffffff";
+        ctx.lineWidth = 2;
+        ctx.strokeRect(x0 - 1, lane.y + 1, x1 - x0 + 2, lane.h - 2);
+      }
+      if (x1 - x0 >= 30) {
+        ctx.fillStyle = "#111317";
+        ctx.fillText(item.iouText, (x0 + x1) / 2, item.human ? lane.y + 2 + half / 2 : lane.y + 3 + half * 1.5);
+      }
+    }
+    ctx.textAlign = "start";
+  }
+
+  fillSpan(ctx, span, y, h) {
+    const x0 = this.x(span.onset);
+    ctx.fillRect(x0, y, Math.max(this.x((span.offset ?? span.onset) + 1), x0 + 2) - x0, h);
+  }
+
+  /** Weak-label windows as a strip at the bottom, comments as flags (dimmed once resolved). */
+  drawNotes(ctx, lane) {
+    const review = this.tl.review;
+    for (const label of review.weakLabels) {
+      const kind = label.contains_me ? (label.contains_mae ? "both" : "me") : label.contains_mae ? "mae" : "none";
+      ctx.fillStyle = WEAK_COLORS[kind];
+      const x0 = label.start === null ? LABEL_W : this.x(label.start);
+      const x1 = label.start === null ? this.cssWidth : this.x(label.end + 1);
+      ctx.fillRect(x0, lane.y + lane.h - 3, Math.max(2, x1 - x0), 2);
+    }
+    for (const comment of review.comments) {
+      const x = this.x(comment.frame + 0.5);
+      if (x < LABEL_W - 6 || x > this.cssWidth + 6) continue;
+      const anchored = comment.key && this.tl.sync.get(comment.key)?.local;
+      ctx.globalAlpha = comment.resolved ? 0.35 : 1;
+      if (anchored) {
+        ctx.fillStyle = "rgba(255,214,10,0.25)";
+        ctx.fillRect(this.x(anchored.onset), lane.y + 3, this.x((anchored.offset ?? anchored.onset) + 1) - this.x(anchored.onset), lane.h - 7);
+      }
+      ctx.fillStyle = "#ffd60a";
+      ctx.beginPath();
+      ctx.moveTo(x - 5, lane.y + 1);
+      ctx.lineTo(x + 5, lane.y + 1);
+      ctx.lineTo(x, lane.y + lane.h - 4);
+      ctx.fill();
+      ctx.globalAlpha = 1;
+    }
+  }
+
+  /** Min/max of each signal (score curves, motion) per pixel column, drawn once per view. */
+  signalLayer(lanes, height) {
+    if (this.layerCache) return this.layerCache;
     const dpr = window.devicePixelRatio || 1;
     const layer = document.createElement("canvas");
     layer.width = Math.round(this.cssWidth * dpr);
     layer.height = Math.round(height * dpr);
     const ctx = layer.getContext("2d");
     ctx.scale(dpr, dpr);
-    const { values } = this.tl.motion;
+    const yOf = (lane, v, scale) => lane.y + lane.h - 2 - (Math.min(v, scale) / scale) * (lane.h - 4);
     for (const lane of lanes) {
-      const data = values[lane.region];
-      const scale = this.tl.motionMax[lane.region] || 1;
-      ctx.strokeStyle = lane.color;
-      ctx.lineWidth = 1;
-      ctx.beginPath();
-      for (let px = 0; px < this.plotWidth; px++) {
-        const f0 = Math.floor(this.frameAt(LABEL_W + px));
-        const f1 = Math.max(f0 + 1, Math.floor(this.frameAt(LABEL_W + px + 1)));
-        let lo = Infinity;
-        let hi = -Infinity;
-        for (let f = Math.max(0, f0); f < Math.min(f1, data.length); f++) {
-          if (data[f] < lo) lo = data[f];
-          if (data[f] > hi) hi = data[f];
-        }
-        if (hi === -Infinity) continue;
-        const yOf = (v) => lane.y + lane.h - 2 - (Math.min(v, scale) / scale) * (lane.h - 4);
-        const x = LABEL_W + px + 0.5;
-        ctx.moveTo(x, yOf(lo) + 0.5);
-        ctx.lineTo(x, yOf(hi) - 0.5);
+      for (const series of lane.series) this.drawSeries(ctx, lane, series, yOf);
+      if (lane.lineAt !== null) {
+        const y = Math.round(yOf(lane, lane.lineAt, lane.series[0].scale)) + 0.5;
+        ctx.strokeStyle = "#ffffff";
+        ctx.setLineDash([4, 3]);
+        ctx.beginPath();
+        ctx.moveTo(LABEL_W, y);
+        ctx.lineTo(this.cssWidth, y);
+        ctx.stroke();
+        ctx.setLineDash([]);
       }
-      ctx.stroke();
+      if (lane.note) {
+        ctx.font = "10px system-ui, sans-serif";
+        ctx.textBaseline = "top";
+        ctx.textAlign = "end";
+        ctx.fillStyle = "#9da5b4";
+        ctx.fillText(lane.note, this.cssWidth - 4, lane.y + 1);
+        ctx.textAlign = "start";
+      }
     }
-    this.motionCache = layer;
+    this.layerCache = layer;
     return layer;
+  }
+
+  drawSeries(ctx, lane, { data, scale, color: tint }, yOf) {
+    ctx.strokeStyle = tint;
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (let px = 0; px < this.plotWidth; px++) {
+      const f0 = Math.floor(this.frameAt(LABEL_W + px));
+      const f1 = Math.max(f0 + 1, Math.floor(this.frameAt(LABEL_W + px + 1)));
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let f = Math.max(0, f0 - 1); f < Math.min(f1, data.length); f++) { // f0 - 1 joins the columns
+        if (data[f] < lo) lo = data[f];
+        if (data[f] > hi) hi = data[f];
+      }
+      if (hi === -Infinity) continue;
+      const x = LABEL_W + px + 0.5;
+      const top = Math.floor(yOf(lane, hi, scale)); // whole pixel rows: a flat stretch stays crisp
+      ctx.moveTo(x, Math.max(top + 1, Math.ceil(yOf(lane, lo, scale))));
+      ctx.lineTo(x, top);
+    }
+    ctx.stroke();
   }
 
   drawOverview() {
@@ -351,6 +464,10 @@ export class Track {
     return null;
   }
 
+  commentNear(x) {
+    return this.tl.review.comments.find((c) => Math.abs(this.x(c.frame + 0.5) - x) <= HANDLE_PX) || null;
+  }
+
   bindMouse() {
     const pos = (e, el) => {
       const r = el.getBoundingClientRect();
@@ -364,6 +481,8 @@ export class Track {
         this.drag = { kind: "handle", item: hit.item, type: hit.type, field: hit.field, value: hit.item[hit.field] };
       } else if (hit) {
         this.tl.select({ type: hit.type, key: hit.item.key });
+      } else if (this.laneAt(y)?.type === "notes" && this.commentNear(x)) {
+        this.tl.seek(this.commentNear(x).frame);
       } else {
         this.drag = { kind: "scrub" };
         this.tl.seek(Math.floor(this.frameAt(x)));
