@@ -1,7 +1,7 @@
 """MEGC spotting metrics (FORMATS.md §4), exact to the frame.
 
 Per video and per kind (an ME prediction only meets ME truths) spans are matched one-to-one at
-IoU >= threshold (see ``spans.match_spans``); with m truths, n predictions and a matches,
+IoU >= threshold (see ``spans.Overlaps``); with m truths, n predictions and a matches,
 TP = a, FP = n - a, FN = m - a. Counts are pooled over videos before any ratio is taken;
 "overall" pools ME and MaE. Spans of kind blink/other are not expressions and are not scored.
 
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from inference.metrics.spans import EXPRESSION_KINDS, Span, check_spans_by_video, match_spans
+from inference.metrics.spans import EXPRESSION_KINDS, Overlaps, Span, check_spans_by_video
 
 
 def _ratio(num: int, den: int) -> float | None:
@@ -112,29 +112,39 @@ class SpottingResult:
         }
 
 
-def evaluate_video(
-    video: str, truths: Sequence[Span], preds: Sequence[Span], threshold: float
-) -> VideoResult:
-    """Match one video's spans kind by kind and count TP / FP / FN."""
-    result = VideoResult(video)
+def _by_kind(truths: Sequence[Span], preds: Sequence[Span]) -> dict[str, tuple[list, list, Overlaps]]:
+    """Per expression kind: its truths, its predictions and their IoUs (computed once)."""
+    out = {}
     for kind in EXPRESSION_KINDS:
         kt = [s for s in truths if s.kind == kind]
         kp = [s for s in preds if s.kind == kind]
-        pairs, ious = match_spans(kt, kp, threshold)
+        out[kind] = (kt, kp, Overlaps(kt, kp))
+    return out
+
+
+def _result(video: str, kinds: dict[str, tuple[list, list, Overlaps]], threshold: float) -> VideoResult:
+    result = VideoResult(video)
+    for kind, (kt, kp, overlaps) in kinds.items():
+        pairs = overlaps.match(threshold)
         result.counts[kind] = Counts(len(pairs), len(kp) - len(pairs), len(kt) - len(pairs))
         result.matches += [Match(kt[i], kp[j], v) for i, j, v in pairs]
         matched_t = {i for i, _, _ in pairs}
         matched_p = {j for _, j, _ in pairs}
         result.false_negatives += [
-            Unmatched(t, float(ious[i].max()) if kp else 0.0) for i, t in enumerate(kt) if i not in matched_t
+            Unmatched(t, float(overlaps.best_truth[i])) for i, t in enumerate(kt) if i not in matched_t
         ]
         result.false_positives += [
-            Unmatched(p, float(ious[:, j].max()) if kt else 0.0)
-            for j, p in enumerate(kp)
-            if j not in matched_p
+            Unmatched(p, float(overlaps.best_pred[j])) for j, p in enumerate(kp) if j not in matched_p
         ]
     result.counts["overall"] = result.counts["ME"] + result.counts["MaE"]
     return result
+
+
+def evaluate_video(
+    video: str, truths: Sequence[Span], preds: Sequence[Span], threshold: float
+) -> VideoResult:
+    """Match one video's spans kind by kind and count TP / FP / FN."""
+    return _result(video, _by_kind(truths, preds), threshold)
 
 
 def evaluate_spotting(
@@ -144,7 +154,10 @@ def evaluate_spotting(
     videos: Iterable[str] | None = None,
     thresholds: Sequence[float] = (),
 ) -> SpottingResult:
-    """MEGC spotting evaluation pooled over videos; ``thresholds`` adds F1 at other IoU levels."""
+    """MEGC spotting evaluation pooled over videos; ``thresholds`` adds F1 at other IoU levels.
+
+    Each video's IoUs are computed once and matched at every threshold.
+    """
     check_spans_by_video(truth, "truth")
     check_spans_by_video(predictions, "predictions")
     if videos is None:
@@ -154,17 +167,16 @@ def evaluate_spotting(
         unknown = [v for v in ids if v not in truth and v not in predictions]
         if unknown:
             raise ValueError(f"videos {unknown} are in neither truth nor predictions")
-
-    def run(threshold: float) -> tuple[dict[str, Counts], dict[str, VideoResult]]:
-        per_video = {v: evaluate_video(v, truth.get(v, ()), predictions.get(v, ()), threshold) for v in ids}
-        pooled = {
-            k: sum((r.counts[k] for r in per_video.values()), Counts()) for k in ("ME", "MaE", "overall")
-        }
-        return pooled, per_video
-
-    counts, per_video = run(iou_threshold)
+    kinds = {v: _by_kind(truth.get(v, ()), predictions.get(v, ())) for v in ids}
+    per_video = {v: _result(v, kinds[v], iou_threshold) for v in ids}
+    counts = {k: sum((r.counts[k] for r in per_video.values()), Counts()) for k in ("ME", "MaE", "overall")}
     by_threshold = {}
     for t in thresholds:
-        pooled, _ = run(float(t))
+        pooled = {kind: Counts() for kind in EXPRESSION_KINDS}
+        for by_kind in kinds.values():
+            for kind, (kt, kp, overlaps) in by_kind.items():
+                a = overlaps.count(float(t))
+                pooled[kind] += Counts(a, len(kp) - a, len(kt) - a)
+        pooled["overall"] = pooled["ME"] + pooled["MaE"]
         by_threshold[float(t)] = {k: c.f1 for k, c in pooled.items()}
     return SpottingResult(iou_threshold, counts, per_video, by_threshold)
