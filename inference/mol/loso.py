@@ -10,10 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import torch
 
-from inference.metrics.recognition import evaluate_recognition
+from inference.metrics.recognition import RecognitionResult, evaluate_recognition
 
 from .config import MOLConfig
 from .data import MOLSample, as_sample, check_sample, label_index
@@ -23,27 +22,15 @@ FoldProgress = Callable[[str, int, int, dict[str, float]], None]
 
 
 @dataclass
-class LosoResult:
-    classes: list[str]
-    confusion: np.ndarray  # rows truth, columns prediction, pooled over folds
-    accuracy: float
-    uf1: float  # mean over classes present in the truth of 2TP / (2TP + FP + FN)
-    uar: float  # mean over classes present in the truth of TP / class size
-    absent_classes: list[str]  # classes with no held-out video: UF1/UAR average over fewer classes
+class LosoResult(RecognitionResult):
+    """The recognition figures pooled over folds (classes absent from the truth are left out of
+    UF1 and UAR), with every held-out video's decision and each fold's details."""
+
     predictions: list[dict[str, Any]] = field(default_factory=list)  # one per video
     folds: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "classes": self.classes,
-            "confusion": self.confusion.tolist(),
-            "accuracy": self.accuracy,
-            "uf1": self.uf1,
-            "uar": self.uar,
-            "absent_classes": self.absent_classes,
-            "predictions": self.predictions,
-            "folds": self.folds,
-        }
+        return super().to_dict() | {"predictions": self.predictions, "folds": self.folds}
 
 
 def split_by_subject(samples: Sequence[MOLSample], subject: str) -> tuple[list[MOLSample], list[MOLSample]]:
