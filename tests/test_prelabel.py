@@ -1,6 +1,8 @@
 """Pre-labelling through the app: CLI job, window-speed cache, after-ingest hook, thresholds in the
 API, bad input (no motion signals, missing or foreign checkpoints), retries."""
 
+import io
+
 import numpy as np
 import pytest
 from django.core.management import call_command
@@ -83,6 +85,14 @@ def test_a_store_without_motion_file_fails_the_job_clearly(dataset):
     job.refresh_from_db()
     assert job.state == Job.State.FAILED
     assert "motion.npz is missing; re-ingest" in job.error and video.name in job.error
+
+
+def test_without_now_the_job_is_left_to_a_worker(dataset):
+    out = io.StringIO()
+    call_command("prelabel", "--dataset", dataset.name, stdout=out)
+    job = Job.objects.get(kind="prelabel")
+    assert out.getvalue() == f"Queued prelabel job #{job.pk}.\n" and job.state == Job.State.QUEUED
+    assert not PredictionRun.objects.exists()
 
 
 def test_mcwes_needs_a_trained_checkpoint_of_its_kind(dataset):

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from annotator import jobs
-from annotator.models import Dataset, Job, ModelCheckpoint, PredictionRun
+from annotator.management.queue import run_now_or_leave
+from annotator.models import Dataset, ModelCheckpoint, PredictionRun
 
 
 class Command(BaseCommand):
@@ -43,11 +44,4 @@ class Command(BaseCommand):
         else:
             params = {"model": model, "checkpoint": checkpoint, "video": video, "run_name": name}
             job = jobs.start_job("prelabel", dataset=target, params=params)
-        if not now:
-            self.stdout.write(f"Queued prelabel job #{job.pk}.")
-            return
-        jobs.execute(job.pk)
-        job.refresh_from_db()
-        if job.state != Job.State.SUCCEEDED:
-            raise CommandError(f"prelabel job #{job.pk} failed: {job.error}")
-        self.stdout.write(self.style.SUCCESS(f"job #{job.pk}: {job.result}"))
+        run_now_or_leave(self, job, "prelabel", now, f"Queued prelabel job #{job.pk}.")

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from annotator import jobs
-from annotator.models import Dataset, Job
+from annotator.management.queue import run_now_or_leave
+from annotator.models import Dataset
 from annotator.recognition import CLASS_CHOICES
 from annotator.training import LABEL_MODES
 
@@ -44,11 +45,6 @@ class Command(BaseCommand):
         else:
             params = {"model": model, "labels": weak_labels, "loso": loso, "epochs": epochs, "name": name}
             job = jobs.start_job("train", dataset=target, params=params)
-        if not now:
-            self.stdout.write(f"Queued train job #{job.pk}; follow it on /jobs/{job.pk}/.")
-            return
-        jobs.execute(job.pk)
-        job.refresh_from_db()
-        if job.state != Job.State.SUCCEEDED:
-            raise CommandError(f"train job #{job.pk} failed: {job.error}")
-        self.stdout.write(self.style.SUCCESS(f"job #{job.pk}: {job.result}"))
+        run_now_or_leave(
+            self, job, "train", now, f"Queued train job #{job.pk}; follow it on /jobs/{job.pk}/."
+        )
