@@ -164,6 +164,36 @@ def test_comparison_colours_iou_and_disagreement_keys(open_page, member, compare
     assert page.errors == []
 
 
+def test_comparison_with_a_second_annotator_follows_the_coders_edits(open_page, member, bar_video):
+    me, other = member(Role.ANNOTATOR, "ann_a"), member(Role.ANNOTATOR, "ann_b")
+    IntervalFactory(video=bar_video, annotator=me, onset=100, apex=110, offset=119)
+    IntervalFactory(video=bar_video, annotator=me, onset=300, apex=304, offset=309)
+    IntervalFactory(video=bar_video, annotator=other, onset=102, apex=110, offset=119)  # IoU 18/20
+    IntervalFactory(video=bar_video, annotator=other, onset=330, apex=334, offset=339)
+    page = open_page(me, bar_video)
+    page.select_option("[data-testid=compare-with]", "annotator:ann_b")
+    wait_until(page, "window.mestudioTimeline.review.comparison?.items.length === 3")
+    assert page.locator("[data-testid=compare-base]").input_value() == "ann_a", "my labels against theirs"
+    assert state(page, "review")["comparison"]["counts"] == {"match": 1, "miss": 1, "extra": 1}
+    assert state(page, "review")["comparison"]["items"][0]["iou"] == pytest.approx(0.9)
+    page.keyboard.press(".")
+    wait_frame(page, 300)
+    page.keyboard.press(".")
+    wait_frame(page, 330)
+    page.keyboard.press("i")  # the coder adds the interval they missed ...
+    for _ in range(9):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("o")
+    page.keyboard.press("Enter")
+    wait_until(  # ... and once it is saved the comparison is asked for again
+        page,
+        "window.mestudioTimeline.pendingCount === 0 && "
+        "window.mestudioTimeline.review.comparison?.counts.match === 2",
+    )
+    assert state(page, "review")["comparison"]["counts"] == {"match": 2, "miss": 1, "extra": 0}
+    assert page.errors == []
+
+
 def test_comments_added_at_the_cursor_and_resolved(open_page, member, api, bar_video, tmp_path):
     interval = IntervalFactory(video=bar_video, onset=100, apex=110, offset=119)
     user = member(Role.REVIEWER, "rita")

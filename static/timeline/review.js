@@ -29,6 +29,8 @@ export class Review {
     this.curves = []; // one per run: {id, label, threshold, lineAt, series: [{name, data, max}]}
     this.commentAt = null; // {frame, interval} the open comment form is for
     this.compareSeq = 0;
+    this.comparedLabels = null; // the human intervals (id:version) the comparison was asked for
+    this.recompareTimer = null;
     node.hidden = !this.config.comments_url;
     if (!node.hidden) this.build();
   }
@@ -51,6 +53,12 @@ export class Review {
     const option = (value, text) => el("option", { value }, text);
     const choose = (e) => {
       e.target.blur(); // the keys (`.`, `,`) work at once, not the select's type-ahead
+      const [kind, name] = this.compareSelect.value.split(/:(.*)/);
+      if (e.target === this.compareSelect && kind === "annotator" && [name, ""].includes(this.baseSelect.value)) {
+        // one annotator against everyone would match their own intervals: compare with you, or another coder
+        const others = choices.annotators.filter((a) => a !== name);
+        this.baseSelect.value = others.includes(user) ? user : (others[0] ?? "");
+      }
       this.compare();
     };
     this.compareSelect = el("select", { "data-testid": "compare-with", onchange: choose },
@@ -61,7 +69,6 @@ export class Review {
         : null);
     this.baseSelect = el("select", { "data-testid": "compare-base", onchange: choose },
       option("", "all annotators"), choices.annotators.map((a) => option(a, a)));
-    if (choices.annotators.includes(user)) this.baseSelect.value = user;
     this.iouInput = el("input", { type: "number", min: 0.05, max: 1, step: 0.05, value: 0.5,
       "data-testid": "compare-iou", onchange: choose });
     this.compareSummary = el("div", { class: "mt-muted", "data-testid": "compare-counts" });
@@ -136,6 +143,7 @@ export class Review {
       this.setComparison(null);
       return;
     }
+    this.comparedLabels = this.labelsSignature();
     const query = new URLSearchParams({ [kind]: value, iou: this.iouInput.value || "0.5" });
     if (this.baseSelect.value) query.set("base", this.baseSelect.value);
     this.compareSummary.textContent = "comparing…";
@@ -176,6 +184,17 @@ export class Review {
       }, el("i", { style: `background:${item.colour}` }), this.describe(item))));
     }
     this.tl.track.resize();
+  }
+
+  labelsSignature() {
+    return this.tl.intervalList().map((i) => `${i.id}:${i.version}`).join();
+  }
+
+  /** The coder changed intervals: once the server has them all, compare again (a stale lane misleads). */
+  labelsChanged() {
+    if (!this.comparison || this.tl.sync.pendingCount() || this.labelsSignature() === this.comparedLabels) return;
+    clearTimeout(this.recompareTimer);
+    this.recompareTimer = setTimeout(() => this.compare(), 300);
   }
 
   describe(item) {

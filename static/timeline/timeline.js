@@ -199,6 +199,7 @@ export class Timeline {
     const n = this.sync.pendingCount();
     this.els.save.textContent = n ? `${n} unsaved` : "all saved";
     this.els.save.dataset.state = n ? "pending" : "saved";
+    this.review.labelsChanged();
     this.requestDraw(true);
   }
 
