@@ -19,12 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from inference.media.pipeline import load_motion, read_crops
-from inference.metrics.spans import Span
 from inference.metrics.spotting import evaluate_spotting
 from inference.spotting.baseline import BaselineParams, select, spot
 from inference.spotting.signals import window_speed
 
-from .models import Dataset, Interval, ModelCheckpoint, Prediction, PredictionCurve, PredictionRun, Video
+from . import quality
+from .models import Dataset, ModelCheckpoint, Prediction, PredictionCurve, PredictionRun, Video
 from .models.videos import IngestState, video_keys
 
 WINDOW_FILE = "window.npz"
@@ -241,24 +241,23 @@ def prelabel_candidates(dataset: Dataset, video_id: int | None = None):
 
 
 def evaluate_run(run: PredictionRun, iou: float = 0.5, store: bool = True) -> dict:
-    """MEGC metrics of a run's visible predictions (score >= run.threshold) against the human
-    intervals of the videos the run covers, per video and pooled."""
-    video_ids = list(Prediction.objects.filter(run=run).values_list("video_id", flat=True).distinct())
-    video_ids = sorted(set(video_ids) | set((run.report or {}).get("done", [])))
-    names = video_keys(Video.objects.filter(pk__in=video_ids).select_related("subject"))
-    truth: dict[str, list[Span]] = {names[v]: [] for v in video_ids}
-    preds: dict[str, list[Span]] = {names[v]: [] for v in video_ids}
-    for iv in Interval.objects.filter(video_id__in=video_ids, kind__in=["ME", "MaE"], offset__isnull=False):
-        truth[names[iv.video_id]].append(Span(iv.kind, iv.onset, iv.offset, iv.apex, ref=iv.pk))
-    for p in Prediction.objects.filter(run=run, score__gte=run.threshold, kind__in=["ME", "MaE"]):
-        preds[names[p.video_id]].append(Span(p.kind, p.onset, p.offset, p.apex, p.score, ref=p.pk))
-    result = evaluate_spotting(truth, preds, iou_threshold=iou, videos=list(truth))
+    """MEGC counts of a run against all human intervals of the videos it covers, per video and
+    pooled, in the shape stored on the run and shown on its page.
+
+    The spans are quality's (as `quality.evaluate_run` reads them); the videos are listed by their
+    unique keys, so clips that share a name across subjects stay apart."""
+    videos = quality.covered_videos(run)
+    truth, preds = quality.human_spans(videos), quality.run_spans(run, videos)
+    spotting = evaluate_spotting(
+        truth.by_video, preds.by_video, iou, videos=list(video_keys(videos).values())
+    )
+    overall = spotting.counts["overall"]
     metrics = {
         "threshold": run.threshold,
         "iou_threshold": iou,
-        "pooled": {k: c.to_dict() for k, c in result.counts.items()},
-        "videos": {v: {k: c.to_dict() for k, c in r.counts.items()} for v, r in result.videos.items()},
-        "human_intervals": sum(len(v) for v in truth.values()),
+        "pooled": {k: c.to_dict() for k, c in spotting.counts.items()},
+        "videos": {v: {k: c.to_dict() for k, c in r.counts.items()} for v, r in spotting.videos.items()},
+        "human_intervals": overall.tp + overall.fn,  # the scored ME/MaE truths
     }
     if store:
         PredictionRun.objects.filter(pk=run.pk).update(metrics=metrics)

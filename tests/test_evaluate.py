@@ -49,6 +49,21 @@ def test_cli_json_counts_per_video_and_pooled(run, dataset, capsys):
     assert run.metrics["pooled"] == pooled  # stored for the dataset page
 
 
+def test_clips_sharing_a_name_across_subjects_are_scored_apart(dataset, capsys):
+    """CASME II reuses clip names across subjects: each clip is its own row, keyed subject/name."""
+    run = PredictionRunFactory(dataset=dataset, threshold=0.5)
+    first = VideoFactory(dataset=dataset, name="EP01_01", subject__code="01")
+    second = VideoFactory(dataset=dataset, name="EP01_01", subject__code="02")
+    IntervalFactory(video=first, kind="ME", onset=10, apex=15, offset=20)
+    IntervalFactory(video=second, kind="ME", onset=50, apex=55, offset=60)
+    for video in (first, second):
+        PredictionFactory(run=run, video=video, kind="ME", onset=10, apex=15, offset=20, score=0.9)
+    call_command("evaluate", "--dataset", dataset.name, "--run", str(run.pk), "--json")
+    videos = json.loads(capsys.readouterr().out)["videos"]
+    counts = {v: tuple(c["overall"][k] for k in ("tp", "fp", "fn")) for v, c in videos.items()}
+    assert counts == {"01/EP01_01": (1, 0, 0), "02/EP01_01": (0, 1, 1)}
+
+
 def test_lowering_the_threshold_counts_the_weak_prediction(run, dataset, capsys):
     run.threshold = 0.1
     run.save()
