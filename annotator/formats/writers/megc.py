@@ -45,20 +45,21 @@ def _conventions(report: ExportReport) -> None:
     report.convention("frames: 1-based position = index + 1; video = MEGC id (name when none)")
 
 
-def megc2022(intervals: list[ExportInterval], report: ExportReport) -> bytes:
+def _spotting_csv(intervals: list[ExportInterval], report: ExportReport, header: list[str]) -> bytes:
+    """One row per ME/MaE with an offset; the challenge years differ only in the column names."""
     chosen = kept(intervals, report, EXPRESSIONS, needs_offset=True)
     rows = [[_vid(iv, report), position_1(iv.onset), position_1(iv.offset), TYPES[iv.kind]] for iv in chosen]
     _conventions(report)
     report.counts["intervals_written"] = len(rows)
-    return _csv(["vid", "pred_onset", "pred_offset", "type"], rows)
+    return _csv(header, rows)
+
+
+def megc2022(intervals: list[ExportInterval], report: ExportReport) -> bytes:
+    return _spotting_csv(intervals, report, ["vid", "pred_onset", "pred_offset", "type"])
 
 
 def megc2023(intervals: list[ExportInterval], report: ExportReport) -> bytes:
-    chosen = kept(intervals, report, EXPRESSIONS, needs_offset=True)
-    rows = [[_vid(iv, report), position_1(iv.onset), position_1(iv.offset), TYPES[iv.kind]] for iv in chosen]
-    _conventions(report)
-    report.counts["intervals_written"] = len(rows)
-    return _csv(["vid", "onset", "offset", "type"], rows)
+    return _spotting_csv(intervals, report, ["vid", "onset", "offset", "type"])
 
 
 def spot_recognise(intervals: list[ExportInterval], report: ExportReport) -> bytes:
