@@ -121,8 +121,8 @@ def dataset_exports(request: HtmxHttpRequest, dataset_id: int):
 @login_required
 @require_POST
 def dataset_export_start(request: HtmxHttpRequest, dataset_id: int):
-    dataset = access.get_dataset_for_user(request.user, dataset_id, CAN_EDIT)
     """htmx swaps the card in place; a plain form post (no script) comes back to the dataset page."""
+    dataset = access.get_dataset_for_user(request.user, dataset_id, CAN_EDIT)
     form = ExportForm(dataset, request.POST)
     if not form.is_valid():
         if not request.htmx:
