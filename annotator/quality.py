@@ -190,7 +190,7 @@ def evaluate_run(
         truth.by_video,
         preds.by_video,
         iou,
-        videos=[v.name for v in chosen],
+        videos=list(video_keys(chosen).values()),
         thresholds=sorted(set(thresholds)),
     )
     return RunEvaluation(

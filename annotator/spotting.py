@@ -19,13 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from inference.media.pipeline import load_motion, read_crops
-from inference.metrics.spotting import evaluate_spotting
 from inference.spotting.baseline import BaselineParams, select, spot
 from inference.spotting.signals import window_speed
 
 from . import quality
 from .models import Dataset, ModelCheckpoint, Prediction, PredictionCurve, PredictionRun, Video
-from .models.videos import IngestState, video_keys
+from .models.videos import IngestState
 
 WINDOW_FILE = "window.npz"
 BASELINE_CURVES = ("accumulated", "window:accumulated")
@@ -242,15 +241,8 @@ def prelabel_candidates(dataset: Dataset, video_id: int | None = None):
 
 def evaluate_run(run: PredictionRun, iou: float = 0.5, store: bool = True) -> dict:
     """MEGC counts of a run against all human intervals of the videos it covers, per video and
-    pooled, in the shape stored on the run and shown on its page.
-
-    The spans are quality's (as `quality.evaluate_run` reads them); the videos are listed by their
-    unique keys, so clips that share a name across subjects stay apart."""
-    videos = quality.covered_videos(run)
-    truth, preds = quality.human_spans(videos), quality.run_spans(run, videos)
-    spotting = evaluate_spotting(
-        truth.by_video, preds.by_video, iou, videos=list(video_keys(videos).values())
-    )
+    pooled, in the shape stored on the run and shown on its page (quality's evaluation, one path)."""
+    spotting = quality.evaluate_run(run, iou, thresholds=()).spotting
     overall = spotting.counts["overall"]
     metrics = {
         "threshold": run.threshold,
