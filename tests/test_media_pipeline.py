@@ -227,3 +227,52 @@ def test_a_different_source_replaces_old_outputs(tmp_path):
     result = ingest(second, tmp_path / "out", workers=1, settings=SETTINGS)
     assert result.frame_count == 36 and len(load_motion(tmp_path / "out")[1]) == 36
     assert len(FrameStore(tmp_path / "out")) == 36
+
+
+def test_landmarks_between_meshes_are_interpolated_close_to_a_mesh_on_every_frame(runs):
+    """The mesh runs on every 2nd frame by default; the frames between get interpolated landmarks
+    (flag TRACKED) that stay within the mesh's own jitter of a run that meshes every frame."""
+    _, video, root, one, _, _ = runs
+    every = ingest(video, root / "every", workers=1, settings=Settings(chunk_size=16, mesh_every=1))
+    assert every.face_found_ratio == one.face_found_ratio == 1.0
+    a, b = load_track(root / "one"), load_track(root / "every")
+    assert (a["flags"][1:-1:2] == 1).all() and (a["presence"] > 0.5).all()
+    distance = np.linalg.norm(a["landmarks"] - b["landmarks"], axis=2)
+    assert distance.mean() < 0.6 and distance.max() < 4.0
+    assert np.abs(load_motion(root / "one")[1] - load_motion(root / "every")[1]).max() < 0.1
+
+
+@pytest.mark.parametrize("source", ["jpg folder", "ffv1 mkv"])
+def test_grayscale_200_fps_recording(tmp_path, source):
+    """SAMM-like: grayscale at 200 fps. Frames exact, stays grayscale, motion peaks in the events."""
+    spec = _spec(
+        fps=200,
+        frame_count=150,
+        grayscale=True,
+        noise=0.5,
+        events=[
+            SynthEvent("ME", 30, 45, 60, ("mouth",), None, 4.0),
+            SynthEvent("blink", 95, 100, 106, ("eyes",), None, 8.5),
+        ],
+    )
+    if source == "jpg folder":
+        path, fps = tmp_path / "006_1", 200.0
+        write_image_folder(spec, path, "006_{n:05d}.jpg", first_number=5562)
+    else:
+        path, fps = write_video(spec, tmp_path / "gray.mkv", "ffv1"), None
+    result = ingest(path, tmp_path / "out", fps=fps, workers=2, settings=SETTINGS)
+    assert (result.frame_count, result.fps, result.grayscale) == (150, 200.0, True)
+    assert result.face_found_ratio == 1.0
+    store = FrameStore(tmp_path / "out")
+    for k, frame in iter_frames(probe(path, fps)):
+        assert frame.ndim == 2 and store.frame(k).ndim == 2
+        assert np.abs(store.frame(k).astype(int) - frame).mean() < 3, k
+    regions, values = load_motion(tmp_path / "out")
+    quiet = np.ones(150, bool)
+    for event in spec.events:
+        quiet[event.onset : event.offset + 2] = False
+    for event in spec.events:
+        r = regions.index(event.regions[0])
+        peak = int(np.argmax(values[:, r]))
+        assert event.onset <= peak <= event.offset + 1, (event, peak)
+        assert values[peak, r] > 2 * values[quiet, r].max(), event

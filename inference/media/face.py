@@ -81,6 +81,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _bgr(frame: np.ndarray) -> np.ndarray:
+    """Grey to BGR for the models; callers convert after cropping or resizing, on fewer pixels."""
     return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR) if frame.ndim == 2 else frame
 
 
@@ -99,14 +100,13 @@ class FaceModels:
 
     def detect(self, frame: np.ndarray) -> list[tuple[float, np.ndarray, np.ndarray]]:
         """Faces as (score, box x0 y0 x1 y1, 6 keypoints) in image pixels, best first."""
-        image = _bgr(frame)
-        h, w = image.shape[:2]
+        h, w = frame.shape[:2]
         scale = DET_SIZE / max(h, w)
         nw, nh = round(w * scale), round(h * scale)
         pad_x, pad_y = (DET_SIZE - nw) // 2, (DET_SIZE - nh) // 2
         canvas = np.zeros((DET_SIZE, DET_SIZE, 3), np.uint8)
-        canvas[pad_y : pad_y + nh, pad_x : pad_x + nw] = cv2.resize(
-            image, (nw, nh), interpolation=cv2.INTER_AREA
+        canvas[pad_y : pad_y + nh, pad_x : pad_x + nw] = _bgr(
+            cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_AREA)
         )
         blob = cv2.dnn.blobFromImage(canvas, 1 / 127.5, mean=(127.5, 127.5, 127.5), swapRB=True)
         self.detector.setInput(blob)
@@ -130,7 +130,7 @@ class FaceModels:
     def mesh(self, frame: np.ndarray, roi: Roi) -> tuple[np.ndarray, float]:
         """468 landmarks (x, y) in image pixels and the face-presence probability."""
         matrix = roi.to_crop(MESH_SIZE)
-        crop = cv2.warpAffine(_bgr(frame), matrix, (MESH_SIZE, MESH_SIZE), flags=cv2.INTER_LINEAR)
+        crop = _bgr(cv2.warpAffine(frame, matrix, (MESH_SIZE, MESH_SIZE), flags=cv2.INTER_LINEAR))
         blob = cv2.dnn.blobFromImage(crop, 1 / 255.0, swapRB=True)
         self.mesh_net.setInput(blob)
         presence, points = self.mesh_net.forward(["conv2d_30", "conv2d_20"])
@@ -260,10 +260,13 @@ class Aligner:
     `tolerance` crop pixels. Landmark noise (0.2-0.5 px) thus never reaches the crops.
     """
 
-    def __init__(self, size: int = 128, tolerance: float = 1.5, smoothing: float = 0.4) -> None:
+    def __init__(
+        self, size: int = 128, tolerance: float = 1.5, smoothing: float = 0.4, every: int = 1
+    ) -> None:
         self.size = size
         self.tolerance = tolerance
-        self.smoothing = smoothing
+        # Landmarks of every `every`-th frame: a larger weight keeps the same time constant in frames.
+        self.smoothing = 1 - (1 - smoothing) ** every
         self.template: np.ndarray | None = None
         self.held: np.ndarray | None = None
         self.smoothed: np.ndarray | None = None

@@ -60,6 +60,21 @@ def display_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def shrink(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Downscale to size (width, height) with nearly INTER_AREA's quality at a fraction of its cost.
+
+    OpenCV's area filter is fast only for whole factors (2040x1088 -> 640x341 direct: ~14 ms;
+    halved first: ~2 ms, within 0.3 grey levels): halve while twice too large, then bilinear.
+    """
+    width, height = size
+    while image.shape[1] >= 2 * width and image.shape[0] >= 2 * height:
+        even = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
+        image = cv2.resize(even, (even.shape[1] // 2, even.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    if (image.shape[1], image.shape[0]) == size:
+        return image
+    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+
+
 def encode_jpeg(image: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
@@ -94,7 +109,7 @@ class ChunkWriter:
         elif chunk != self.chunk or position != len(self.pending):
             raise MediaError(f"frame store: frame {index} arrived out of order")
         if self.size and (image.shape[1], image.shape[0]) != self.size:
-            image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
+            image = shrink(image, self.size)
         self.pending.append(encode_jpeg(image))
         if len(self.pending) == self.chunk_size:
             self.flush()

@@ -57,6 +57,7 @@ class Settings:
     flow: str = "dis"
     preset: str = "medium"
     chunk_size: int = CHUNK_SIZE
+    mesh_every: int = 2  # face mesh on every n-th frame; landmarks between are interpolated
 
 
 @dataclass
@@ -262,7 +263,8 @@ def process_part(out: Path, name: str, on_progress: Callable[[int], None] | None
     frames = ChunkWriter(out / "chunks", settings.chunk_size, shown)
     crops = ChunkWriter(out / "crops", settings.chunk_size)
     tracker = facemod.FaceTracker(facemod.FaceModels())
-    aligner = facemod.Aligner(size)
+    every = max(1, settings.mesh_every)
+    aligner = facemod.Aligner(size, every=every)
     meter = FlowMeter(size, settings.flow, settings.preset)
     n = stop - start
     landmarks = np.zeros((n, 468, 2), np.uint16)
@@ -275,29 +277,60 @@ def process_part(out: Path, name: str, on_progress: Callable[[int], None] | None
     previous_gray: np.ndarray | None = None
     previous_crop: np.ndarray | None = None
     blank = np.zeros((size, size), np.uint8)
-    for k, frame in iter_frames(info, max(0, start - SEAM), stop, threads=1 if spec["parallel"] else 0):
-        result = tracker.step(frame)
-        transform, changed = aligner.update(result.landmarks)
+    # The last mesh that found the face, as (j, landmarks, presence), and the frames since then,
+    # whose landmarks are interpolated once the next mesh runs.
+    meshed: tuple[int, np.ndarray, float] | None = None
+    between: list[int] = []
+
+    def keep(j: int, points: np.ndarray, p: float, flag: int) -> None:
+        if 0 <= j < n:
+            landmarks[j] = np.clip(np.round(points * LANDMARK_SCALE), 0, 65535)
+            boxes[j] = np.concatenate([points.min(0), points.max(0)])
+            presence[j], flags[j] = p, flag
+
+    # Decoding runs up to `every - 1` frames past the part, so its last frames get interpolated
+    # landmarks from the same mesh frame that the next part uses: the split does not change results.
+    last = min(stop + every - 1, info.frame_count)
+    for k, frame in iter_frames(info, max(0, start - SEAM), last, threads=1 if spec["parallel"] else 0):
+        j = k - start
+        on_schedule = k % every == 0 or k == info.frame_count - 1
+        if k >= stop and not on_schedule:
+            continue
+        if on_schedule or tracker.roi is None:
+            result = tracker.step(frame)
+            transform, changed = aligner.update(result.landmarks)
+            if result.landmarks is None:
+                motion[between] = 0.0  # the face was lost somewhere between the two meshes: no guess
+                transforms[between] = np.nan
+                meshed = None
+            else:
+                if meshed is not None:
+                    j0, before_points, p0 = meshed
+                    for b in between:
+                        t = (b - j0) / (j - j0)
+                        points = (1 - t) * before_points + t * result.landmarks
+                        keep(b, points, (1 - t) * p0 + t * result.presence, facemod.TRACKED)
+                keep(j, result.landmarks, result.presence, result.flag)
+                meshed = (j, result.landmarks, result.presence)
+            between = []
+        else:  # between two meshes: the held alignment, landmarks interpolated once the next mesh runs
+            transform, changed = aligner.held, False
+            if j >= 0:
+                between.append(j)
+        if k >= stop:
+            break
         gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         crop = blank if transform is None else facemod.aligned_crop(gray, transform, size)
         values = None
-        if transform is not None and previous_gray is not None and result.landmarks is not None:
+        if transform is not None and previous_gray is not None and meshed is not None:
             before = facemod.aligned_crop(previous_gray, transform, size) if changed else previous_crop
             values = meter.measure(before, crop)
         previous_gray, previous_crop = gray, crop
         if k < start:
             continue
-        j = k - start
-        if (
-            start == 0
-            and j + 1 == min(NO_FACE_FRAMES, n)
-            and not flags[:j].any()
-            and result.landmarks is None
-        ):
+        if start == 0 and j + 1 == min(NO_FACE_FRAMES, n) and meshed is None and not flags[:j].any():
             raise MediaError(f"no face found in the first {j + 1} frames of {Path(info.path).name}")
-        if result.landmarks is not None:
-            landmarks[j] = np.clip(np.round(result.landmarks * LANDMARK_SCALE), 0, 65535)
-            boxes[j], presence[j], flags[j] = result.box, result.presence, result.flag
+        if meshed is not None:
             transforms[j] = transform
         if values is not None:
             motion[j] = values
