@@ -5,6 +5,7 @@ pixels actually painted and compares them with the frame store. The face lens is
 ingested synthetic face video (crops, track and motion as ingest writes them).
 """
 
+import shutil
 from pathlib import Path
 
 import cv2
@@ -349,6 +350,33 @@ def test_enhance_strips_hold_the_crops_and_their_enhancements(client, member, fa
     assert (folder / "enhance" / "magnify_0_0_10.png").exists(), "computed once, then served from the cache"
     flow = client.get(f"{url}/flow.png?start=0&ref=20")
     assert flow.status_code == 200 and flow["Content-Type"] == "image/png"
+
+
+def test_enhance_cache_keeps_the_most_recently_used_strips(
+    client, member, face_video, face_store, monkeypatch
+) -> None:
+    from annotator.views import enhance
+
+    monkeypatch.setattr(enhance, "KEEP_STRIPS", 3)
+    cache = Path(settings.MEDIA_ROOT) / face_store / "enhance"
+    shutil.rmtree(cache, ignore_errors=True)
+    client.force_login(member(Role.VIEWER))
+    url = f"/videos/{face_video.pk}/enhance"
+    first = _png(client.get(f"{url}/crop.png?start=0"))
+    for address in ("crop.png?start=32", "diff.png?start=0&factor=2", "crop.png?start=0"):  # the last: a hit
+        _png(client.get(f"{url}/{address}"))
+    assert len(list(cache.iterdir())) == 3, "nothing pruned while under the bound"
+    _png(client.get(f"{url}/diff.png?start=0&factor=3"))
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "crop_0_0_1.png",
+        "diff_0_0_2.png",
+        "diff_0_0_3.png",
+    ], "the least recently used strip (crop 32, not the re-read crop 0) is deleted on write"
+    assert np.array_equal(_png(client.get(f"{url}/crop.png?start=0")), first)
+    assert np.array_equal(
+        _png(client.get(f"{url}/crop.png?start=32"))[:, :128],
+        read_crops(Path(settings.MEDIA_ROOT) / face_store, 32, 33)[0],
+    ), "a pruned strip is computed again"
 
 
 def test_enhance_and_track_refuse_bad_input_and_strangers(client, member, face_video, bar_video) -> None:

@@ -3,11 +3,14 @@
 Enhanced crops come as a PNG strip of WINDOW consecutive crops (window starts are multiples of
 WINDOW, so neighbouring requests hit the same cache file). Results are written once under the
 store's `enhance/` folder and answered from there afterwards; the store itself never changes.
+Each factor and reference frame is a new file, so the folder keeps only the KEEP_STRIPS most
+recently used strips of a video (a strip is 0.4-0.9 MB: at most ~230 MB per video).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +33,7 @@ WINDOW = 32  # crops per strip
 MARGIN = 16  # extra frames each side for the temporal band-pass, so strip edges are not ringing
 MAX_TRACK_FRAMES = 2000
 MODES = ("crop", "diff", "flow", "magnify")
+KEEP_STRIPS = 256  # cached strips per video: 8,192 frames of one mode, or a session's worth of settings
 
 
 class BadParameter(ValueError):
@@ -147,6 +151,32 @@ def _render(
     return np.hstack(tiles)
 
 
+def _touch(path: Path) -> bool:
+    """Mark a strip as used now, to the nanosecond (file times from the kernel clock are coarser
+    than the gap between two requests, which would leave the order of uses to chance); False if
+    there is no such strip."""
+    now = time.time_ns()
+    try:
+        os.utime(path, ns=(now, now))
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Delete all but the `keep` most recently used strips of the folder."""
+    strips = []
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".png"):
+            try:
+                strips.append((entry.stat().st_mtime_ns, entry.name))
+            except FileNotFoundError:  # pruned meanwhile by a concurrent request
+                continue
+    strips.sort(reverse=True)
+    for _, name in strips[keep:]:
+        (folder / name).unlink(missing_ok=True)
+
+
 @login_required
 @require_GET
 def video_enhance(request: HtmxHttpRequest, video_id: int, mode: str):
@@ -169,13 +199,15 @@ def video_enhance(request: HtmxHttpRequest, video_id: int, mode: str):
         return _bad(exc)
     stop = min(n, start + WINDOW)
     cache = folder / "enhance" / f"{mode}_{start}_{ref}_{factor:g}.png"
-    if not cache.exists():
+    if not _touch(cache):  # a hit is a use: once touched, a concurrent prune leaves it alone
         image = _render(folder, mode, start, stop, ref, factor, video.fps or 30.0)
         ok, png = cv2.imencode(".png", image)
         if not ok:
             raise RuntimeError("PNG encoding failed")
         os.makedirs(cache.parent, exist_ok=True)
         write_atomic(cache, png.tobytes())
+        _touch(cache)
+        _prune(cache.parent, KEEP_STRIPS)
     response = FileResponse(cache.open("rb"), content_type="image/png")
     response["Cache-Control"] = IMMUTABLE
     response["X-Window"] = f"{start} {stop}"
