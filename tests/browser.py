@@ -55,9 +55,32 @@ def wait_frame(page, frame: int) -> None:
 
 
 def lane_point(page, label: str, frame: float) -> tuple[float, float]:
-    """Page coordinates of `frame` in the lane named `label` on the track canvas."""
+    """Page coordinates of `frame` in the lane named `label` on the track canvas, which must be
+    scrolled into view (show_lane)."""
     layout, view = state(page, "layout"), state(page, "view")
     lane = next(lane for lane in layout["lanes"] if lane["label"] == label)
+    top = lane["y"] - layout["scrollTop"]
+    if top < layout["rulerHeight"] or top + lane["h"] > layout["viewHeight"]:
+        raise AssertionError(f"lane {label!r} is scrolled out of view: show_lane() first")
     box = page.locator("[data-testid=track]").bounding_box()
     x = layout["labelWidth"] + (frame - view["start"]) / view["framesPerPixel"]
-    return box["x"] + x, box["y"] + lane["y"] + lane["h"] / 2
+    return box["x"] + x, box["y"] + top + lane["h"] / 2
+
+
+def show_lane(page, label: str) -> None:
+    """Scroll the lane named `label` into view as a coder does: the mouse wheel over the lane labels."""
+    box = page.locator("[data-testid=track]").bounding_box()
+    for _ in range(100):
+        layout = state(page, "layout")
+        lane = next(lane for lane in layout["lanes"] if lane["label"] == label)
+        top = lane["y"] - layout["scrollTop"]
+        if top < layout["rulerHeight"]:
+            delta = -40
+        elif top + lane["h"] > layout["viewHeight"]:
+            delta = 40
+        else:
+            return
+        page.mouse.move(box["x"] + 20, box["y"] + layout["viewHeight"] / 2)
+        page.mouse.wheel(0, delta)
+        wait_until(page, f"window.mestudioTimeline.layout.scrollTop !== {layout['scrollTop']}")
+    raise AssertionError(f"lane {label!r} did not scroll into view")

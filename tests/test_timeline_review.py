@@ -1,15 +1,20 @@
 """The timeline's review tools in the real app and real Chromium: comparison with a run (colours, IoU,
 jump keys), comments, weak labels and score-curve lanes, each checked against the API or the pixels
-drawn on the track. Screenshots go to the test's tmp dir and to /tmp/shots/timeline_*.png."""
+drawn on the track, and a track with more lanes than fit, scrolled under its ruler. Screenshots go to
+the test's tmp dir and to /tmp/shots/timeline_*.png."""
 
 import math
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from django.conf import settings
 
-from annotator.models import Comment, PredictionCurve, Role, WeakLabel
+from annotator.models import Comment, Interval, PredictionCurve, Role, WeakLabel
+from inference.media.motion import REGIONS
 from inference.spotting.baseline import BaselineParams
-from tests.browser import lane_point, needs_chromium, state, wait_frame, wait_until
+from tests.browser import BAR_FRAMES, lane_point, needs_chromium, show_lane, state, wait_frame, wait_until
 from tests.factories import (
     DatasetFactory,
     IntervalFactory,
@@ -44,7 +49,10 @@ PAINTED = "() => new Promise((r) => requestAnimationFrame(() => requestAnimation
 
 
 def lane(page, label: str) -> dict:
-    return next(lane for lane in state(page, "layout")["lanes"] if lane["label"] == label)
+    """The lane named `label`, its y on the canvas as scrolled."""
+    layout = state(page, "layout")
+    found = next(lane for lane in layout["lanes"] if lane["label"] == label)
+    return {**found, "y": found["y"] - layout["scrollTop"]}
 
 
 def track_pixel(page, label: str, frame: float, fraction: float) -> tuple[int, ...]:
@@ -302,4 +310,113 @@ def test_score_curve_lane_with_the_run_threshold(open_page, member, dataset, bar
     row = [page.evaluate(TRACK_PIXEL, [x_flat + dx, line_y]) for dx in range(8)]  # dashes 4 on, 3 off
     assert any(near(c, (255, 255, 255), 30) for c in row), "the threshold line is drawn"
     shoot(page, tmp_path, "curves")
+    assert page.errors == []
+
+
+@pytest.fixture
+def crowded_video(transactional_db, dataset, bar_store):
+    """The bar-coded frames with motion signals for ingest's five regions, in a store of their own
+    (motion lanes would crowd the other tests' tracks)."""
+    root = Path(settings.MEDIA_ROOT)
+    folder = root / "timeline-bar-motion"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(root / bar_store, folder)
+    values = np.abs(np.random.default_rng(0).normal(0, 0.2, (BAR_FRAMES, len(REGIONS)))).astype(np.float32)
+    np.savez(folder / "motion.npz", regions=np.array(REGIONS), values=values)
+    return VideoFactory(
+        dataset=dataset, frame_count=BAR_FRAMES, width=160, height=120, first_frame_number=1,
+        media_dir=folder.name, ingest_state="ready",
+    )  # fmt: skip
+
+
+def scrolled(page, top: int) -> None:
+    wait_until(page, f"window.mestudioTimeline.layout.scrollTop === {top}")
+    page.evaluate(PAINTED)
+
+
+def test_many_lanes_scroll_under_a_fixed_ruler(open_page, member, dataset, crowded_video, tmp_path):
+    """Four kinds, two runs with score curves, the comparison, comments and five motion regions need
+    more height than the editor gives the track at 1280x800: the lanes scroll, the ruler and the frame
+    stay, and pointing at a scrolled lane hits that lane."""
+    video = crowded_video
+    runs = [
+        PredictionRunFactory(dataset=dataset, name=name, params=BaselineParams().to_dict(), threshold=0.5)
+        for name in ("baseline", "mcwes")
+    ]
+    for run in runs:
+        PredictionFactory(run=run, video=video, kind="ME", onset=100, apex=105, offset=115)
+        PredictionCurve.objects.create(run=run, video=video, name="accumulated", values=[1.0] * BAR_FRAMES)
+    IntervalFactory(video=video, kind="ME", onset=50, apex=55, offset=60)
+    other = IntervalFactory(video=video, kind="other", onset=200, apex=210, offset=220)
+    page = open_page(member(Role.ANNOTATOR), video)
+    page.select_option("[data-testid=compare-with]", f"run:{runs[0].pk}")
+    wait_until(
+        page,
+        "(({ review, layout }) => review.curves.length === 2 && review.comparison !== null"
+        " && layout.lanes.filter((l) => l.type === 'motion').length === 5)(window.mestudioTimeline)",
+    )
+    layout = state(page, "layout")
+    assert [lane["type"] for lane in layout["lanes"]] == (
+        ["kind"] * 4 + ["run"] * 2 + ["compare", "notes", "curve", "curve", "group"] + ["motion"] * 5
+    )
+    assert layout["contentHeight"] > layout["viewHeight"], "more lanes than the track shows"
+    assert page.locator("[data-testid=track-scroll]").is_visible()
+    track = page.locator("[data-testid=track]").bounding_box()
+    stage = page.locator(".mt-stage").bounding_box()
+    assert track["y"] + track["height"] <= 800 and track["height"] == layout["viewHeight"]
+    assert stage["height"] >= 0.45 * 800, "the frame keeps most of the window"
+    crisp = page.evaluate(
+        "() => { const c = document.querySelector('[data-testid=track]'), d = devicePixelRatio;"
+        " return [c.width === Math.round(c.clientWidth * d), c.height === Math.round(c.clientHeight * d)]; }"
+    )
+    assert crisp == [True, True], "one canvas pixel per device pixel"
+    shoot(page, tmp_path, "lanes")
+
+    page.locator("[data-testid=track-scroll]").evaluate("(el) => { el.scrollTop = 1e6; }")  # the scrollbar
+    bottom = layout["contentHeight"] - layout["viewHeight"]
+    scrolled(page, bottom)
+    cheeks = lane(page, "cheeks")
+    assert cheeks["y"] + cheeks["h"] <= layout["viewHeight"], "the last lane is in view"
+    x = layout["labelWidth"] + 300
+    column = page.evaluate(TRACK_COLUMN, [x, cheeks["y"], cheeks["y"] + cheeks["h"]])
+    assert any(near(c, (0xD2, 0xA8, 0xFF), 40) for c in column), (
+        "the cheeks curve is drawn in its scrolled lane"
+    )
+    assert near(page.evaluate(TRACK_PIXEL, [x, 1]), (0x14, 0x16, 0x1A)), "the ruler stays on top"
+    shoot(page, tmp_path, "lanes_scrolled")
+
+    for found in layout["lanes"]:  # every lane, with the wheel over the labels
+        show_lane(page, found["label"])
+        lane_point(page, found["label"], 0)
+    show_lane(page, "cheeks")
+    page.mouse.click(*lane_point(page, "cheeks", 450.5))  # a click in a scrolled lane seeks
+    wait_frame(page, 450)
+
+    show_lane(page, "other")  # from the bottom: the lane comes in under the ruler, still scrolled
+    assert state(page, "layout")["scrollTop"] > 0
+    page.mouse.click(*lane_point(page, "other", 205))
+    wait_until(page, f"window.mestudioTimeline.selected?.id === {other.pk}")
+    x, y = lane_point(page, "other", 221)  # the offset handle: right edge of frame 220
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(lane_point(page, "other", 231)[0], y, steps=5)
+    page.mouse.up()
+    wait_until(
+        page, "window.mestudioTimeline.pendingCount === 0 && window.mestudioTimeline.selected.version === 2"
+    )
+    assert Interval.objects.get(pk=other.pk).offset == 230
+
+    show_lane(page, "cheeks")
+    page.keyboard.press("Home")
+    page.keyboard.press("n")  # selecting an interval brings its lane into view
+    wait_until(page, "window.mestudioTimeline.selected?.onset === 50")
+    scrolled(page, 0)
+
+    group = lane(page, "▾ motion")
+    page.mouse.click(track["x"] + 10, track["y"] + group["y"] + group["h"] / 2)  # fold the motion group
+    wait_until(page, "!window.mestudioTimeline.layout.lanes.some((l) => l.type === 'motion')")
+    folded = state(page, "layout")
+    assert folded["contentHeight"] == layout["contentHeight"] - 5 * cheeks["h"]
+    assert folded["lanes"][-1]["label"] == "▸ motion"
+    shoot(page, tmp_path, "lanes_folded")
     assert page.errors == []

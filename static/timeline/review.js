@@ -229,6 +229,7 @@ export class Review {
     for (const [i, li] of [...this.compareList.children].entries()) li.classList.toggle("mt-current", i === index);
     this.compareList.children[index]?.scrollIntoView({ block: "nearest" });
     this.tl.flash(this.describe(item));
+    this.tl.track.reveal((lane) => lane.type === "compare");
     this.tl.seek(item.frame);
     this.tl.requestDraw(true);
   }

@@ -5,7 +5,8 @@
 // <script type="module" src="/static/timeline/timeline.js"></script>. The root gets data-ready="true"
 // once intervals are loaded and data-frame="N" whenever frame N (0-based) is on the canvas.
 // window.mestudioTimeline is a frozen, read-only view: frame, paintedFrame, playing, speed,
-// droppedFrames, playedFrames, stalledTicks, selected, intervals, pendingCount, view, layout, cache, timings,
+// droppedFrames, playedFrames, stalledTicks, selected, intervals, pendingCount, view, layout (lanes at their
+// unscrolled y; scrollTop, viewHeight, contentHeight, rulerHeight), cache, timings (trackDrawMs too),
 // review (comparison, comments, weak labels, curves).
 
 import { Api, fillUrl } from "./api.js";
@@ -15,7 +16,7 @@ import { Lens } from "./lens.js";
 import { Panel } from "./panel.js";
 import { Review } from "./review.js";
 import { IntervalSync } from "./sync.js";
-import { LABEL_W, Track } from "./track.js";
+import { LABEL_W, RULER_H, Track } from "./track.js";
 import { SPEEDS, Viewer } from "./viewer.js";
 
 const HTML = `
@@ -37,7 +38,8 @@ const HTML = `
   <button type="button" class="mt-helpbtn" title="keyboard (?)">?</button>
 </div>
 <canvas class="mt-overview" data-testid="overview"></canvas>
-<canvas class="mt-track" data-testid="track"></canvas>`;
+<div class="mt-lanes"><canvas class="mt-track" data-testid="track"></canvas>
+  <div class="mt-vscroll" data-testid="track-scroll" hidden><div></div></div></div>`;
 
 function speedLabel(s) {
   return s >= 1 ? `${s}×` : `1/${1 / s}×`;
@@ -60,6 +62,7 @@ export class Timeline {
     this.motionMax = {};
     this.newKind = config.dataset.kinds[0];
     this.intervalCache = null;
+    this.laneItems = new Map(); // kind or run id -> its items, kept until the data changes (drawn every frame)
     this.lastDrawn = { cursor: -1 };
     root.innerHTML = HTML;
     root.classList.add("mt-root");
@@ -77,7 +80,9 @@ export class Timeline {
     });
     this.sync = new IntervalSync({ api: this.api, config, onChange: () => this.changed() });
     this.review = new Review({ tl: this, node: $(".mt-review") });
-    this.track = new Track({ tl: this, overview: $(".mt-overview"), canvas: $(".mt-track") });
+    this.track = new Track({
+      tl: this, overview: $(".mt-overview"), canvas: $(".mt-track"), scroller: $(".mt-vscroll"),
+    });
     this.panel = new Panel({ tl: this, node: $(".mt-sel") });
     // The lens needs the face track and crops, which only an ingest with a face produces.
     if (frames.has_face && config.enhance_url) {
@@ -160,7 +165,9 @@ export class Timeline {
   }
 
   intervalsIn(kind) {
-    return this.intervalList().filter((i) => i.kind === kind);
+    let items = this.laneItems.get(kind);
+    if (!items) this.laneItems.set(kind, (items = this.intervalList().filter((i) => i.kind === kind)));
+    return items;
   }
 
   runs() {
@@ -176,7 +183,12 @@ export class Timeline {
   }
 
   predictionsIn(run) {
-    return this.predictions.filter((p) => p.run === run).map((p) => this.predictionView(p));
+    let items = this.laneItems.get(run);
+    if (!items) {
+      items = this.predictions.filter((p) => p.run === run).map((p) => this.predictionView(p));
+      this.laneItems.set(run, items);
+    }
+    return items;
   }
 
   selectedItem() {
@@ -194,6 +206,7 @@ export class Timeline {
   // ---- drawing ----
   changed() {
     this.intervalCache = null;
+    this.laneItems.clear();
     if (this.selected && !this.selectedItem()) this.selected = null;
     this.panel.update();
     const n = this.sync.pendingCount();
@@ -237,6 +250,8 @@ export class Timeline {
 
   select(sel) {
     this.selected = sel;
+    const found = this.selectedItem();
+    if (found) this.track.revealItem(found.type, found.item);
     this.panel.update();
     this.requestDraw(true);
   }
@@ -418,8 +433,12 @@ export class Timeline {
       get pendingCount() { return tl.sync.pendingCount(); },
       get view() { return { start: tl.track.start, framesPerPixel: tl.track.fpp }; },
       get layout() {
-        const lanes = tl.track.lanes().lanes.map(({ type, label, y, h }) => ({ type, label, y, h }));
-        return { labelWidth: LABEL_W, lanes };
+        const t = tl.track;
+        const lanes = t.lanes().lanes.map(({ type, label, y, h }) => ({ type, label, y, h }));
+        return {
+          labelWidth: LABEL_W, rulerHeight: RULER_H, lanes,
+          scrollTop: t.scrollY, viewHeight: t.cssHeight, contentHeight: t.contentHeight,
+        };
       },
       get cache() { return { ...tl.frames.sizes(), ...tl.frames.stats }; },
       get review() { return structuredClone(tl.review.publicState()); },
@@ -427,6 +446,7 @@ export class Timeline {
         return {
           firstPaintMs: v.firstPaintAt, dataReadyMs: tl.dataReadyAt ?? null,
           stepWarmMs: [...v.latencies.warm], stepColdMs: [...v.latencies.cold],
+          trackDrawMs: Array.from(tl.track.drawTimes.subarray(0, Math.min(tl.track.draws, tl.track.drawTimes.length))),
         };
       },
       speeds: SPEEDS,

@@ -1,19 +1,27 @@
 // The overview strip and the zoomable track: ruler, interval lanes by kind, one lane per prediction
-// run, the comparison lane, comments and weak labels, score curves per run, motion curves per region,
-// playhead and onset/apex/offset handles. Drawn on two canvases; the lane layout is cached until the
-// data changes, and the curves' layer until the view changes.
+// run, the comparison lane, comments and weak labels, score curves per run, motion curves per region
+// (a group that folds), playhead and onset/apex/offset handles. Drawn on two canvases; the lane layout
+// is cached until the data changes, and the ruler and curves' layer until the view changes.
+//
+// The lanes scroll vertically under a fixed ruler once they need more than TRACK_SHARE of the editor's
+// height (wheel over the lane labels, or the scrollbar at the right), so the frame keeps its size. The
+// canvas is only as tall as what is shown, at the device's pixel ratio; lanes sit at whole pixels.
 
 import { COMPARE_COLORS } from "./review.js";
 
 export const KIND_COLORS = { ME: "#e5534b", MaE: "#4c9aff", blink: "#a371f7", other: "#c69026" };
 const REGION_COLORS = ["#f0b429", "#3ecf8e", "#8ab4f8", "#ff7b72", "#d2a8ff"];
 export const LABEL_W = 74;
-const RULER_H = 20;
+export const RULER_H = 20;
 const LANE_H = 20;
 const MOTION_H = 22;
 const CURVE_H = 30;
 const COMPARE_H = 26;
 const NOTES_H = 14;
+const GROUP_H = 16;
+const TRACK_SHARE = 0.38; // of the editor's height, at most, for the ruler and lanes
+const MIN_VIEW_H = 120;
+const DRAW_SAMPLES = 256;
 const CURVE_COLORS = ["#f0b429", "#8ab4f8", "#d2a8ff", "#3ecf8e"];
 const WEAK_COLORS = { me: "#e5534b", mae: "#4c9aff", both: "#d2a8ff", none: "#6e7681" };
 const HANDLE_PX = 6;
@@ -25,7 +33,7 @@ function color(kind) {
 }
 
 export class Track {
-  constructor({ tl, overview, canvas }) {
+  constructor({ tl, overview, canvas, scroller }) {
     this.tl = tl;
     this.overview = overview;
     this.canvas = canvas;
@@ -37,8 +45,16 @@ export class Track {
     this.layerCache = null;
     this.overviewImage = null;
     this.dirty = true;
+    this.scroller = scroller;
+    this.scrollY = 0; // CSS pixels of lanes scrolled up under the ruler
+    this.folded = new Set(); // groups shown as their header only
+    this.drawTimes = new Float64Array(DRAW_SAMPLES); // ms per draw(), a ring, for the benchmark
+    this.draws = 0;
     this.bindMouse();
-    new ResizeObserver(() => this.resize()).observe(canvas);
+    scroller.addEventListener("scroll", () => this.scrollTo(scroller.scrollTop));
+    const observer = new ResizeObserver(() => this.resize());
+    observer.observe(canvas);
+    observer.observe(tl.root); // a taller window gives the lanes more room
     this.resize();
   }
 
@@ -64,7 +80,7 @@ export class Track {
     const lanes = [];
     let y = RULER_H;
     const add = (lane) => {
-      lanes.push({ ...lane, y });
+      lanes.push({ ...lane, text: lane.label.slice(0, 11), y });
       y += lane.h;
     };
     for (const kind of this.tl.config.dataset.kinds) add({ type: "kind", kind, label: kind, h: LANE_H });
@@ -81,32 +97,73 @@ export class Track {
         note: `${curve.series.map((s) => s.name).join(", ")} · threshold ${curve.threshold.toFixed(2)}`, h: CURVE_H });
     }
     const motion = this.tl.motion;
-    for (const [i, region] of (motion?.regions || []).entries()) {
-      if (!motion.values[region]) continue;
-      const tint = REGION_COLORS[i % REGION_COLORS.length];
-      const series = [{ data: motion.values[region], scale: this.tl.motionMax[region] || 1, color: tint }];
-      add({ type: "motion", region, color: tint, label: region, series, lineAt: null, h: MOTION_H });
+    const regions = (motion?.regions || []).filter((region) => motion.values[region]);
+    if (regions.length) {
+      const open = !this.folded.has("motion");
+      add({ type: "group", group: "motion", label: `${open ? "▾" : "▸"} motion`, h: GROUP_H });
+      for (const region of open ? regions : []) {
+        const tint = REGION_COLORS[motion.regions.indexOf(region) % REGION_COLORS.length];
+        const series = [{ data: motion.values[region], scale: this.tl.motionMax[region] || 1, color: tint }];
+        add({ type: "motion", region, color: tint, label: region, series, lineAt: null, h: MOTION_H });
+      }
     }
     const signals = lanes.filter((l) => l.series);
     return { lanes, signals, height: y + 4 };
   }
 
+  /** Size the canvas to the lanes, or to its share of the editor with a scrollbar for the rest. */
   resize() {
     const dpr = window.devicePixelRatio || 1;
-    const width = this.canvas.clientWidth || 800;
-    const fitAll = !this.cssWidth;
-    this.cssWidth = width;
     this.layout = null;
     const { height } = this.lanes();
-    this.cssHeight = height;
-    this.canvas.style.height = `${height}px`;
-    for (const [c, h] of [[this.canvas, height], [this.overview, this.overview.clientHeight || 44]]) {
+    const room = Math.max(MIN_VIEW_H, Math.floor(this.tl.root.clientHeight * TRACK_SHARE));
+    const shown = Math.min(height, room);
+    this.contentHeight = height;
+    this.cssHeight = shown;
+    this.canvas.style.height = `${shown}px`;
+    this.scroller.hidden = height <= shown;
+    this.scroller.style.height = `${shown}px`;
+    this.scroller.firstElementChild.style.height = `${height}px`;
+    const width = this.canvas.clientWidth || 800; // read after the scrollbar is shown or hidden
+    const fitAll = !this.cssWidth;
+    this.cssWidth = width;
+    for (const [c, h] of [[this.canvas, shown], [this.overview, this.overview.clientHeight || 44]]) {
       c.width = Math.round(c.clientWidth * dpr);
       c.height = Math.round(h * dpr);
       c.getContext("2d").setTransform(dpr, 0, 0, dpr, 0, 0);
     }
     if (fitAll) this.fpp = this.maxFpp();
+    this.scrollTo(this.scrollY); // fewer lanes may leave less to scroll
     this.setView(this.start, this.fpp);
+  }
+
+  /** Scroll the lanes to `y` (clamped, whole pixels), keeping the scrollbar in step. */
+  scrollTo(y) {
+    const next = Math.max(0, Math.min(this.contentHeight - this.cssHeight, Math.round(y)));
+    if (this.scroller.scrollTop !== next) this.scroller.scrollTop = next;
+    if (next === this.scrollY) return;
+    this.scrollY = next;
+    this.dirty = true;
+    this.tl.requestDraw();
+  }
+
+  /** Scroll the least that shows the first lane `test` accepts whole. */
+  reveal(test) {
+    const lane = this.lanes().lanes.find(test);
+    if (!lane) return;
+    if (lane.y - RULER_H < this.scrollY) this.scrollTo(lane.y - RULER_H);
+    else if (lane.y + lane.h - this.cssHeight > this.scrollY) this.scrollTo(lane.y + lane.h - this.cssHeight);
+  }
+
+  /** Bring the lane of a selected interval (its kind) or prediction (its run) into view. */
+  revealItem(type, item) {
+    if (type === "interval") this.reveal((l) => l.type === "kind" && l.kind === item.kind);
+    else this.reveal((l) => l.type === "run" && l.run === item.run);
+  }
+
+  toggleGroup(group) {
+    if (!this.folded.delete(group)) this.folded.add(group);
+    this.resize();
   }
 
   maxFpp() {
@@ -136,41 +193,59 @@ export class Track {
   }
 
   draw() {
+    const t = performance.now();
     this.drawTrack();
     this.drawOverview();
+    this.drawTimes[this.draws++ % DRAW_SAMPLES] = performance.now() - t;
     this.dirty = false;
   }
 
+  /** Lanes scrolled by scrollY and clipped under the ruler; the ruler and curves come from the layer. */
   drawTrack() {
     const ctx = this.canvas.getContext("2d");
-    const { lanes, signals, height } = this.lanes();
-    if (height !== this.cssHeight) return this.resize();
+    const { lanes, height } = this.lanes();
+    if (height !== this.contentHeight) return this.resize();
     const W = this.cssWidth;
-    ctx.clearRect(0, 0, W, height);
+    const H = this.cssHeight;
+    const top = this.scrollY + RULER_H; // content y at the ruler's lower edge
+    const bottom = this.scrollY + H;
+    const layer = this.layer();
+    const dpr = layer.width / W;
     ctx.fillStyle = "#1b1e23";
-    ctx.fillRect(0, 0, W, height);
-    this.drawRuler(ctx);
+    ctx.fillRect(0, 0, W, H);
+    ctx.drawImage(layer, 0, 0, layer.width, RULER_H * dpr, 0, 0, W, RULER_H);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(0, RULER_H, W, H - RULER_H);
+    ctx.clip();
+    ctx.translate(0, -this.scrollY);
     ctx.font = "11px system-ui, sans-serif";
     ctx.textBaseline = "middle";
     for (let i = 0; i < lanes.length; i++) {
       const lane = lanes[i];
-      ctx.fillStyle = i % 2 ? "#1f232a" : "#23272e";
+      if (lane.y + lane.h <= top || lane.y >= bottom) continue;
+      ctx.fillStyle = lane.type === "group" ? "#16181c" : i % 2 ? "#1f232a" : "#23272e";
       ctx.fillRect(LABEL_W, lane.y, W - LABEL_W, lane.h);
       ctx.fillStyle = lane.type === "kind" ? color(lane.kind) : lane.type === "motion" ? lane.color : "#9da5b4";
-      ctx.fillText(lane.label.slice(0, 11), 6, lane.y + lane.h / 2);
+      ctx.fillText(lane.text, 6, lane.y + lane.h / 2);
     }
-    ctx.save();
     ctx.beginPath();
-    ctx.rect(LABEL_W, 0, W - LABEL_W, height);
+    ctx.rect(LABEL_W, top, W - LABEL_W, H - RULER_H);
     ctx.clip();
-    if (signals.length) ctx.drawImage(this.signalLayer(signals, height), 0, 0, W, height);
+    ctx.drawImage(layer, 0, top * dpr, layer.width, (H - RULER_H) * dpr, 0, top, W, H - RULER_H);
     for (const lane of lanes) {
+      if (lane.y + lane.h <= top || lane.y >= bottom) continue;
       if (lane.type === "kind") this.drawItems(ctx, lane, this.tl.intervalsIn(lane.kind), false);
       else if (lane.type === "run") this.drawItems(ctx, lane, this.tl.predictionsIn(lane.run), true);
       else if (lane.type === "compare") this.drawComparison(ctx, lane);
       else if (lane.type === "notes") this.drawNotes(ctx, lane);
     }
-    this.drawPlayhead(ctx, height);
+    ctx.restore();
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(LABEL_W, 0, W - LABEL_W, H);
+    ctx.clip();
+    this.drawPlayhead(ctx, H);
     ctx.restore();
   }
 
@@ -342,17 +417,19 @@ export class Track {
     }
   }
 
-  /** Min/max of each signal (score curves, motion) per pixel column, drawn once per view. */
-  signalLayer(lanes, height) {
+  /** The ruler (at the top) and the min/max of each signal (score curves, motion) per pixel column in
+   * its lane (at the lanes' unscrolled y), drawn once per view. */
+  layer() {
     if (this.layerCache) return this.layerCache;
     const dpr = window.devicePixelRatio || 1;
     const layer = document.createElement("canvas");
     layer.width = Math.round(this.cssWidth * dpr);
-    layer.height = Math.round(height * dpr);
+    layer.height = Math.round(this.contentHeight * dpr);
     const ctx = layer.getContext("2d");
     ctx.scale(dpr, dpr);
+    this.drawRuler(ctx);
     const yOf = (lane, v, scale) => lane.y + lane.h - 2 - (Math.min(v, scale) / scale) * (lane.h - 4);
-    for (const lane of lanes) {
+    for (const lane of this.lanes().signals) {
       for (const series of lane.series) this.drawSeries(ctx, lane, series, yOf);
       if (lane.lineAt !== null) {
         const y = Math.round(yOf(lane, lane.lineAt, lane.series[0].scale)) + 0.5;
@@ -422,7 +499,7 @@ export class Track {
         ctx.drawImage(img, i * tw, 0, tw, img.naturalHeight, x0, 0, Math.max(1, x1 - x0), H - 6);
       }
     }
-    for (const item of this.tl.sync.list()) {
+    for (const item of this.tl.intervalList()) {
       ctx.fillStyle = color(item.kind);
       ctx.fillRect(xOf(item.onset), H - 6, Math.max(2, xOf((item.offset ?? item.onset) + 1) - xOf(item.onset)), 6);
     }
@@ -438,8 +515,11 @@ export class Track {
     ctx.fillRect(Math.round(xOf(this.tl.viewer.cursor)) - 1, 0, 2, H);
   }
 
+  /** The lane at canvas y (scrolled), or null over the ruler. */
   laneAt(y) {
-    return this.lanes().lanes.find((l) => y >= l.y && y < l.y + l.h) || null;
+    if (y < RULER_H) return null;
+    const at = y + this.scrollY;
+    return this.lanes().lanes.find((l) => at >= l.y && at < l.y + l.h) || null;
   }
 
   /** Which handle or item is under (x, y): the selected item's handles win, then items in the lane. */
@@ -475,7 +555,11 @@ export class Track {
     };
     this.canvas.addEventListener("mousedown", (e) => {
       const [x, y] = pos(e, this.canvas);
-      if (x < LABEL_W) return;
+      if (x < LABEL_W) {
+        const lane = this.laneAt(y);
+        if (lane?.type === "group") this.toggleGroup(lane.group);
+        return;
+      }
       const hit = this.hit(x, y);
       if (hit?.field && this.tl.canEditItem(hit.type)) {
         this.drag = { kind: "handle", item: hit.item, type: hit.type, field: hit.field, value: hit.item[hit.field] };
@@ -522,6 +606,10 @@ export class Track {
     this.canvas.addEventListener("wheel", (e) => {
       e.preventDefault();
       const [x] = pos(e, this.canvas);
+      if (x < LABEL_W) { // over the labels the wheel scrolls the lanes, as in a list
+        const unit = e.deltaMode === 1 ? LANE_H : e.deltaMode === 2 ? this.cssHeight - RULER_H : 1;
+        return this.scrollTo(this.scrollY + e.deltaY * unit);
+      }
       if (e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) {
         this.setView(this.start + (e.deltaX || e.deltaY) * this.fpp, this.fpp);
       } else {
