@@ -3,9 +3,16 @@
 `import_file` reads a file with `annotator.formats.readers` (format given or detected), matches its
 subjects and videos to the dataset's across spellings (`readers.ids`: 01/1/sub01, 006/6,
 15_0401girlcrashing/15_0401), converts frame numbers to frame indices and creates intervals through
-`annotator.labels` (so every one has its revision) -- all in one transaction, ending with an
-`ImportRecord` that stores the report. A dry run plans exactly the same work and stores only the
-record, marked `dry_run`. The CLI, the page's job and the API all call `import_file`.
+`annotator.labels` (so every one has its revision), ending with an `ImportRecord` that stores the
+report. A dry run plans exactly the same work and stores only the record, marked `dry_run`. The
+CLI, the page's job and the API all call `import_file`.
+
+Two phases, so that a big sheet does not hold the write lock (on SQLite, the whole database's)
+while it is being checked: reading, matching and checking every row, and building the unsaved
+intervals, read the database without writing; then one short transaction writes it all with bulk
+inserts. That transaction first locks the dataset and checks that nothing the plan read has moved
+since (a newer import, a video created, deleted or ingested); if something has, it plans again
+inside the transaction, so the outcome is always that of imports run one after the other.
 
 Frames are converted only when the video has frames (ingest state ready): image file numbers minus
 the number of the video's first image (SMIC-E: minus FirstF, unless the frames came from an image
@@ -36,6 +43,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Max
 
 from .formats.aus import parse_aus
 from .formats.detect import detect
@@ -49,7 +57,7 @@ from .formats.records import (
     ImportReport,
     IntervalRecord,
 )
-from .labels import create_interval, validate_frames
+from .labels import create_interval, create_intervals, new_interval, validate_frames
 from .models import Dataset, ImportRecord, Interval, PendingInterval, Subject, Video
 from .models.videos import IngestState
 
@@ -206,6 +214,7 @@ class _Item:
     values: dict[str, Any]  # interval fields; frames are indices when not waiting, else as written
     waiting: bool
     provenance: dict[str, Any]
+    interval: Interval | None = None  # built before the transaction (not waiting)
 
 
 @dataclass
@@ -479,13 +488,13 @@ def _create_videos(dataset: Dataset, targets: list[_Target]) -> None:
 
 
 def _apply(dataset: Dataset, plan: _Plan, record: ImportRecord, user) -> None:
+    """Write the plan (inside the import's transaction): videos, intervals, waiting labels, emotions."""
     _create_videos(
         dataset, list({id(i.target): i.target for i in plan.items if i.target.row is None}.values())
     )
-    waiting: list[PendingInterval] = []
-    annotator = user if user is not None and user.is_authenticated else None
+    intervals, waiting = [], []
     for item in plan.items:
-        provenance = {**item.provenance, "import": record.pk}
+        item.provenance["import"] = record.pk
         if item.waiting:
             waiting.append(
                 PendingInterval(
@@ -493,17 +502,45 @@ def _apply(dataset: Dataset, plan: _Plan, record: ImportRecord, user) -> None:
                     import_record=record,
                     frame_convention=item.record.frame_convention,
                     first_frame=item.record.first_frame,
-                    provenance=provenance,
-                    annotator=annotator,
+                    provenance=item.provenance,
+                    annotator=_annotator(user),
                     **item.values,
                 )
             )
         else:
-            create_interval(item.target.row, item.values, annotator, provenance=provenance)
+            intervals.append(item.interval)
+    create_intervals(intervals, _annotator(user))
     PendingInterval.objects.bulk_create(waiting, batch_size=500)
-    if plan.emotions_added:
-        dataset.emotions = [*dataset.emotions, *plan.emotions_added]
+    added = [e for e in plan.emotions_added if e not in dataset.emotions]
+    if added:
+        dataset.emotions = [*dataset.emotions, *added]
         dataset.save(update_fields=["emotions"])
+
+
+def _annotator(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def _build_intervals(plan: _Plan, user) -> None:
+    """The unsaved intervals of the rows placed on frames (validated, AUs parsed): no database work."""
+    for item in plan.items:
+        if not item.waiting:
+            item.interval = new_interval(
+                item.target.row, item.values, _annotator(user), provenance=item.provenance
+            )
+
+
+def _stamp(dataset: Dataset) -> tuple:
+    """What a plan rests on besides hand edits: the newest import and every video's frame facts.
+
+    Hand edits made meanwhile need no re-plan: the outcome is that of the import running just before
+    them. A newer import could make rows duplicates; a video ingested meanwhile would leave labels
+    waiting for an ingest that already ended.
+    """
+    last = ImportRecord.objects.filter(dataset=dataset, dry_run=False).aggregate(last=Max("pk"))["last"]
+    videos = Video.objects.filter(dataset=dataset).order_by("pk")
+    fields = ("pk", "name", "subject_id", "ingest_state", "frame_count", "first_frame_number", "source_path")
+    return last, hash(tuple(videos.values_list(*fields)))
 
 
 def import_file(
@@ -524,13 +561,27 @@ def import_file(
     progress(2, "read", f"Reading {request.shown_name}")
     reader, fmt, chosen = _read(dataset, request)
     sha = file_sha256(request.path)
-    # Progress written inside the transaction would stay invisible until it commits: say it now.
-    action = "checking" if dry_run else "matching and writing (one transaction)"
-    progress(10, "import", f"{len(reader.records)} labels read from {reader.rows_read} rows; {action}")
+    progress(
+        10, "check", f"{len(reader.records)} labels read from {reader.rows_read} rows; matching and checking"
+    )
+
+    def prepare(dataset: Dataset) -> tuple[_Plan, dict]:
+        """Match and check every row and build the unsaved intervals: reads only."""
+        plan = _plan(dataset, reader, fmt, sha, request.shown_name)
+        if not dry_run:
+            _build_intervals(plan, user)
+        return plan, _report(plan, reader, fmt, chosen, request, sha) | {"dry_run": dry_run}
+
+    dataset = Dataset.objects.get(pk=dataset.pk)  # its emotions as they are now
+    stamp = _stamp(dataset)
+    plan, report = prepare(dataset)
+    if not dry_run:
+        progress(60, "write", f"Writing {len(plan.items)} labels (one transaction)")
+    write_started = time.perf_counter()
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)  # one import at a time per dataset
-        plan = _plan(dataset, reader, fmt, sha, request.shown_name)
-        report = _report(plan, reader, fmt, chosen, request, sha)
+        if not dry_run and _stamp(dataset) != stamp:
+            plan, report = prepare(dataset)  # the dataset moved while planning: plan it again
         record = ImportRecord.objects.create(
             dataset=dataset,
             format=fmt,
@@ -539,12 +590,12 @@ def import_file(
             report=report,
             dry_run=dry_run,
             job=job,
-            created_by=user if user is not None and user.is_authenticated else None,
+            created_by=_annotator(user),
         )
         if not dry_run:
             _apply(dataset, plan, record, user)
-        report["dry_run"] = dry_run
         report["seconds"] = round(time.perf_counter() - started, 3)
+        report["write_seconds"] = round(time.perf_counter() - write_started, 3)  # the write lock's hold
         record.report = report
         record.save(update_fields=["report"])
     return record

@@ -85,19 +85,44 @@ def _validate(video: Video, values: dict[str, Any]) -> None:
     validate_frames(video, values.get("onset"), values.get("apex"), values.get("offset"))
 
 
-@transaction.atomic
-def create_interval(video: Video, values: dict[str, Any], user, **extra: Any) -> Interval:
+def new_interval(video: Video, values: dict[str, Any], user, **extra: Any) -> Interval:
+    """A validated interval, not saved yet: `create_interval` saves one, `create_intervals` many."""
     data = {"kind": IntervalKind.ME, "apex": None, "offset": None} | {
         k: v for k, v in values.items() if k in EDITABLE_FIELDS
     }
     _validate(video, data)
     interval = Interval(video=video, updated_by=user, annotator=extra.pop("annotator", user), **data, **extra)
     interval.au_tokens = parse_au_tokens(interval.aus)
+    return interval
+
+
+@transaction.atomic
+def create_interval(video: Video, values: dict[str, Any], user, **extra: Any) -> Interval:
+    interval = new_interval(video, values, user, **extra)
     interval.save()
     Revision.objects.create(
         interval_id=interval.pk, video=video, action="create", before=None, after=snapshot(interval), by=user
     )
     return interval
+
+
+@transaction.atomic
+def create_intervals(intervals: list[Interval], user, batch_size: int = 1000) -> None:
+    """Save intervals made by `new_interval`, each with its create revision, in bulk inserts.
+
+    For imports: built and checked before the transaction, tens of thousands are written in a
+    few statements, so the write lock (SQLite's is the whole database) is held briefly.
+    """
+    Interval.objects.bulk_create(intervals, batch_size=batch_size)
+    Revision.objects.bulk_create(
+        (
+            Revision(
+                interval_id=i.pk, video=i.video, action="create", before=None, after=snapshot(i), by=user
+            )
+            for i in intervals
+        ),
+        batch_size=batch_size,
+    )
 
 
 @transaction.atomic

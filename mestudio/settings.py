@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "mestudio.middleware.DatabaseBusyMiddleware",  # SQLite locked past its timeout: 503, not 500
 ]
 
 ROOT_URLCONF = "mestudio.urls"
@@ -91,6 +92,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the worker write while the web process reads; IMMEDIATE avoids lock upgrades.
+        # A write that meets another's lock waits up to `timeout` seconds (imports write in one
+        # short bulk transaction), then answers 503 (mestudio.middleware), never 500.
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

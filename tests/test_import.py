@@ -3,6 +3,8 @@
 Sheets are built in the datasets' layouts by tests/sheets.py; no dataset file is used.
 """
 
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from annotator import importing, jobs
+from annotator import importing, jobs, labels
 from annotator.importing import ImportFailed, Request, import_file, place_waiting_labels
 from annotator.models import ImportRecord, Interval, Job, PendingInterval, Revision, Role, Subject, Video
 from annotator.models.videos import IngestState
@@ -83,7 +85,9 @@ def test_casme2_into_ingested_folders_frames_provenance_revisions(dataset, owner
     assert first.provenance["row"] == 2 and first.provenance["raw"]["Action Units"] == "4+L10+xyz"
     assert first.provenance["megc3"] == "negative" and first.annotator == owner
     assert first.au_tokens[-1] == {"unparsed": "xyz", "start": 6}
-    assert Revision.objects.filter(interval_id=first.pk, action="create", by=owner).exists()
+    revision = Revision.objects.get(interval_id=first.pk)  # written in bulk, as create_interval writes one
+    assert (revision.action, revision.by, revision.video) == ("create", owner, a)
+    assert revision.after == labels.snapshot(first) and first.provenance["import"] == record.pk
     assert report["refused"] == [
         {"row": 4, "reason": "column OnsetFrame: 'abc' is not a frame number"},
         {"row": 5, "reason": "onset 30 is after offset 20"},
@@ -185,22 +189,67 @@ def test_one_transaction_nothing_half_written(dataset, owner, tmp_path, monkeypa
     folder.mkdir()
     for name, subject in (("EP02_01f", "1"), ("EP03_02", "1"), ("EP04_01", "2")):
         ready(dataset, name, subject, frames=200, first=1, folder=folder)
-    calls = []
+    written = []
 
-    def failing(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise RuntimeError("disk full")
-        return create(*args, **kwargs)
+    def failing(intervals, user):
+        create(intervals, user)  # the intervals and their revisions are in, then the disk fills
+        written.append((Interval.objects.count(), Revision.objects.count()))
+        raise RuntimeError("disk full")
 
-    create = importing.create_interval
-    monkeypatch.setattr(importing, "create_interval", failing)
+    create = importing.create_intervals
+    monkeypatch.setattr(importing, "create_intervals", failing)
     with pytest.raises(RuntimeError):
         import_file(dataset, Request(casme2_sheet(tmp_path)), user=owner)
-    assert len(calls) == 3
+    assert written == [(4, 4)]
     assert (
         Interval.objects.count() == 0 and Revision.objects.count() == 0 and ImportRecord.objects.count() == 0
     )
+
+
+def test_an_import_that_lands_while_planning_makes_the_plan_start_again(
+    dataset, owner, tmp_path, monkeypatch
+):
+    """Two imports of one sheet at once: the second plans before the first writes, then writes after it."""
+    for name, subject in (("EP02_01f", "1"), ("EP03_02", "1"), ("EP04_01", "2")):
+        ready(dataset, name, subject, frames=200, first=1)
+    path = casme2_sheet(tmp_path)
+    plans = []
+
+    def plan_then_other_import(*args, **kwargs):
+        plan = plan_rows(*args, **kwargs)
+        plans.append(len(plan.items))
+        if len(plans) == 1:
+            with monkeypatch.context() as inner:
+                inner.setattr(importing, "_plan", plan_rows)
+                import_file(dataset, Request(path), user=owner)  # commits while the first has planned
+        return plan
+
+    plan_rows = importing._plan
+    monkeypatch.setattr(importing, "_plan", plan_then_other_import)
+    second = import_file(dataset, Request(path), user=owner).report
+    assert plans == [4, 0]  # planned again inside the transaction: all four are there by then
+    assert (second["intervals_created"], second["already_imported"]) == (0, 4)
+    assert Interval.objects.count() == Revision.objects.count() == 4
+
+
+def test_a_video_ingested_while_planning_gets_intervals_not_waiting_labels(
+    dataset, owner, tmp_path, monkeypatch
+):
+    video = ready(dataset, "EP02_01f", "1")
+    Video.objects.filter(pk=video.pk).update(ingest_state=IngestState.NEW)  # being ingested
+    rows = [["1", "EP02_01f", None, 46, 59, 86, None, "4", "repression", "IV"]]
+    path = sheets.casme2(tmp_path / "one.xlsx", rows)
+    plan_rows = importing._plan
+
+    def plan_then_ingest(*args, **kwargs):
+        plan = plan_rows(*args, **kwargs)
+        Video.objects.filter(pk=video.pk).update(ingest_state=IngestState.READY)
+        return plan
+
+    monkeypatch.setattr(importing, "_plan", plan_then_ingest)
+    report = import_file(dataset, Request(path), user=owner).report
+    assert (report["intervals_created"], report["waiting_for_video"]) == (1, 0)
+    assert video.intervals.get().onset == 45 and not PendingInterval.objects.exists()
 
 
 def test_subjects_and_videos_matched_across_spellings(dataset, owner, tmp_path):
@@ -505,3 +554,48 @@ def test_a_retried_import_job_returns_its_record_and_writes_nothing_twice(datase
     job.refresh_from_db()
     assert job.state == Job.State.SUCCEEDED and job.result["record"] == ImportRecord.objects.get().pk
     assert PendingInterval.objects.count() == 4
+
+
+@pytest.fixture
+def sqlite_writer(transactional_db):
+    """A second SQLite connection, to hold the write lock as an import's write transaction does."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the whole-database write lock is SQLite's")
+    holder = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None, check_same_thread=False)
+    yield holder
+    if holder.in_transaction:
+        holder.execute("ROLLBACK")
+    holder.close()
+
+
+def _interval_post(client, video):
+    body = {"video": video.pk, "kind": "ME", "onset": 10, "apex": 14, "offset": 20}
+    return client.post(reverse("interval-list"), body, format="json")
+
+
+def test_a_web_write_that_stays_locked_out_answers_503_and_saves_nothing(sqlite_writer, dataset, api, member):
+    from django.db import connection
+
+    client, video = api(member(Role.ANNOTATOR, "coder")), VideoFactory(dataset=dataset)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout = 100")  # settings wait 20 s; the answer after it is tested here
+    sqlite_writer.execute("BEGIN IMMEDIATE")
+    response = _interval_post(client, video)
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "busy" in response.json()["detail"] and "nothing was saved" in response.json()["detail"]
+    sqlite_writer.execute("ROLLBACK")
+    assert not Interval.objects.exists()
+    assert _interval_post(client, video).status_code == 201
+
+
+def test_a_web_write_waits_for_a_lock_that_is_released(sqlite_writer, dataset, api, member, settings):
+    assert settings.DATABASES["default"]["OPTIONS"]["timeout"] >= 20
+    client, video = api(member(Role.ANNOTATOR, "coder")), VideoFactory(dataset=dataset)
+    sqlite_writer.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.3, sqlite_writer.execute, ["ROLLBACK"])
+    release.start()  # the import's transaction ends while the save waits (busy timeout 20 s)
+    response = _interval_post(client, video)
+    release.join()
+    assert response.status_code == 201 and Interval.objects.count() == 1
