@@ -10,6 +10,7 @@ from collections import defaultdict
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -19,7 +20,7 @@ from .. import access, quality, quality_plots
 from ..access import CAN_EDIT
 from ..importing import save_upload
 from ..jobs import start_job
-from ..models import Dataset, Prediction, ReviewState, Video
+from ..models import Dataset, ReviewState, Video
 from ..predictions_import import FORMATS
 from ..review import state_counts
 from . import HtmxHttpRequest
@@ -90,14 +91,14 @@ def dataset_quality(request: HtmxHttpRequest, dataset_id: int):
     dataset = access.get_dataset_for_user(request.user, dataset_id)
     videos = dataset.videos.all()
     runs = []
-    for run in dataset.runs.all():
+    for run in dataset.runs.annotate(predictions_count=Count("predictions")):
         result = quality.evaluate_run(run, thresholds=())
         runs.append(
             {
                 "run": run,
                 "overall": result.spotting.counts["overall"],
                 "videos": len(result.spotting.videos),
-                "predictions": Prediction.objects.filter(run=run).count(),
+                "predictions": run.predictions_count,
             }
         )
     series = quality.progress_over_time(videos)
