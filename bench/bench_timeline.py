@@ -6,8 +6,9 @@ with 500 intervals, 2 prediction runs and motion signals. `--server harness`: th
 component was first written against (bench/timeline_harness), for comparison.
 
 Prints: page ready time, warm and cold frame-step latency (keydown -> frame drawn, measured inside the
-page), held-key exactness, playback dropped frames, JS heap after scrubbing the whole overview, and a
-same-run reference: fetching and decoding one frame per step (what a page without chunks would do).
+page), held-key exactness, playback dropped frames, the track's redraw time, JS heap after scrubbing
+the whole overview, and a same-run reference: fetching and decoding one frame per step (what a page
+without chunks would do).
 Run: `.venv/bin/python bench/bench_timeline.py [--frames 100000] [--server real|harness]`.
 
 Measured 2026-11-30 on the shared 2-core machine at load average 18-20 (several engineers' suites),
@@ -17,6 +18,10 @@ wall time adds 0.2-1.8 s), warm step p95 3.6-15.2 ms, cold jump p95 80-170 ms, 1
 frames every run, playback 1x drops 0-37 % (0 stalls waiting for a frame: the drops are animation
 frames the loaded browser did not run), heap 4.4 MB after scrubbing. The harness at the same load,
 one run: playback 37 % dropped, warm p95 10.7 ms, cold p95 649 ms (it renders chunks on request).
+2026-12-07 at load average 12-17, two runs each before / after the lanes scroll under a fixed ruler
+(13 lanes, 284 px, all shown at 1280x800): track redraw p50 1.9-2.1 / 1.5-1.9 ms, p95 5.0-5.8 /
+5.5-6.3 ms, warm step p95 4.9-7.1 / 5.6-7.6 ms, playback drops 3-8 / 5-13 % (no stall waiting
+for a frame in any run: animation frames the loaded browser did not run).
 """
 
 import argparse
@@ -228,6 +233,14 @@ def main() -> None:
             f"playback 1x at 30 fps for 5 s: {played} frames advanced, {dropped} dropped "
             f"({100 * dropped / max(played, 1):.1f} %); {stalled} animation frames waited for a frame to decode "
             "(the rest of the drops are animation frames the browser did not run in time)"
+        )
+
+        draws = page.evaluate(f"{STATE}.timings.trackDrawMs")
+        layout = page.evaluate(f"{STATE}.layout")
+        print(
+            f"track redraw (lanes, ruler, overview) over the last {len(draws)} draws (held keys, playback): "
+            f"p50 {pct(draws, 50):.2f} ms, p95 {pct(draws, 95):.2f} ms; {len(layout['lanes'])} lanes, "
+            f"{layout['contentHeight']} px of lanes shown in {layout['viewHeight']} px"
         )
 
         heap_before = heap_mb(cdp)
