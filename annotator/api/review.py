@@ -30,8 +30,12 @@ class TransitionSerializer(serializers.ModelSerializer):
 class ReviewSerializer(serializers.Serializer):
     video = serializers.IntegerField(source="pk")
     state = serializers.CharField(source="review_state")
-    assigned_annotator = serializers.CharField(source="assigned_annotator.username", default=None)
-    assigned_reviewer = serializers.CharField(source="assigned_reviewer.username", default=None)
+    assigned_annotator = serializers.CharField(
+        source="assigned_annotator.username", default=None, allow_null=True
+    )
+    assigned_reviewer = serializers.CharField(
+        source="assigned_reviewer.username", default=None, allow_null=True
+    )
     latest_revision = serializers.IntegerField()
     moves = serializers.ListField(child=serializers.DictField())
     transitions = TransitionSerializer(many=True)

@@ -8,6 +8,7 @@ from ..models import Dataset, Interval, Job, Membership, Prediction, Revision, S
 
 class DatasetSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
+    emotions = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
 
     class Meta:
         model = Dataset
@@ -23,6 +24,7 @@ class DatasetSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
+        extra_kwargs = {"default_fps": {"min_value": 0.1}}
 
     def get_role(self, dataset: Dataset) -> str | None:
         from ..access import role_in
@@ -45,7 +47,7 @@ class SubjectSerializer(serializers.ModelSerializer):
 
 
 class VideoSerializer(serializers.ModelSerializer):
-    subject_code = serializers.CharField(source="subject.code", read_only=True, default=None)
+    subject_code = serializers.CharField(source="subject.code", read_only=True, default=None, allow_null=True)
     annotate_url = serializers.SerializerMethodField()
     page_url = serializers.SerializerMethodField()
 
@@ -84,7 +86,9 @@ class IntervalSerializer(serializers.ModelSerializer):
 
     # A plain id: the view loads the video once, through the access check (404 outside your datasets).
     video = serializers.IntegerField(source="video_id", min_value=1, max_value=2**63 - 1)
-    updated_by = serializers.CharField(source="updated_by.username", read_only=True, default=None)
+    updated_by = serializers.CharField(
+        source="updated_by.username", read_only=True, default=None, allow_null=True
+    )
     version = serializers.IntegerField(required=False)
 
     class Meta:
@@ -119,7 +123,7 @@ class IntervalSerializer(serializers.ModelSerializer):
 
 
 class RevisionSerializer(serializers.ModelSerializer):
-    by = serializers.CharField(source="by.username", read_only=True, default=None)
+    by = serializers.CharField(source="by.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Revision

@@ -5,7 +5,16 @@ from rest_framework.routers import DefaultRouter
 
 from . import exports, imports, models, review, views
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    """Object ids are integers: `/api/intervals/abc/` is a 404 from the URL conf, not a 500 from `int()`."""
+
+    def get_lookup_regex(self, viewset, lookup_prefix: str = "") -> str:
+        kwarg = getattr(viewset, "lookup_url_kwarg", None) or getattr(viewset, "lookup_field", "pk")
+        return f"(?P<{lookup_prefix}{kwarg}>[0-9]+)"
+
+
+router = Router()
 router.register("datasets", views.DatasetViewSet, basename="dataset")
 router.register("subjects", views.SubjectViewSet, basename="subject")
 router.register("videos", views.VideoViewSet, basename="video")
