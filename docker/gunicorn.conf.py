@@ -3,8 +3,12 @@
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# A save is about 10 ms of Python (one core, the GIL) plus waits on PostgreSQL: one process per core
+# the container may use runs Python on every core, and 4 threads each fill the waits. More processes
+# than cores only add switching and memory (PostgreSQL and Celery share the machine). Set
+# GUNICORN_WORKERS where a CPU quota (docker --cpus) is smaller than the cores the container sees.
+workers = int(os.environ.get("GUNICORN_WORKERS") or len(os.sched_getaffinity(0)))
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 worker_class = "gthread"
 timeout = 120  # uploads of large videos stream through the web process
 graceful_timeout = 30

@@ -83,9 +83,14 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------
 SQLITE_PATH = VAR_DIR / "mestudio.sqlite3"
+# Persistent connections: each gunicorn thread keeps its own for 10 minutes instead of paying a
+# PostgreSQL backend start on every request; the health check (a SELECT 1 when a request first uses
+# a kept connection) replaces one the server dropped (restart, failover) instead of failing the request.
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"), conn_max_age=60
+        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"),
+        conn_max_age=600,
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
