@@ -57,7 +57,7 @@ from .formats.records import (
     ImportReport,
     IntervalRecord,
 )
-from .labels import create_interval, create_intervals, new_interval, validate_frames
+from .labels import create_intervals, new_interval, validate_frames
 from .models import Dataset, ImportRecord, Interval, PendingInterval, Subject, Video
 from .models.videos import IngestState
 
@@ -509,7 +509,7 @@ def _apply(dataset: Dataset, plan: _Plan, record: ImportRecord, user) -> None:
             )
         else:
             intervals.append(item.interval)
-    create_intervals(intervals, _annotator(user))
+    create_intervals(intervals)
     PendingInterval.objects.bulk_create(waiting, batch_size=500)
     added = [e for e in plan.emotions_added if e not in dataset.emotions]
     if added:
@@ -645,7 +645,7 @@ def place_waiting_labels(video_id: int) -> list[str]:
         return []
     _adopt_placeholders(video)
     existing = set(video.intervals.values_list("kind", "onset", "offset"))
-    placed, present, failed = 0, 0, []
+    placed, present, failed, done = [], 0, [], []
     for pending in video.pending_intervals.select_related("annotator"):
         written = {"onset": pending.onset, "apex": pending.apex, "offset": pending.offset}
         try:
@@ -657,15 +657,18 @@ def place_waiting_labels(video_id: int) -> list[str]:
             continue
         if (pending.kind, frames["onset"], frames["offset"]) not in existing:
             values = frames | {k: getattr(pending, k) for k in ("kind", "aus", "emotion", "notes")}
-            create_interval(video, values, pending.annotator, provenance=pending.provenance)
+            placed.append(new_interval(video, values, pending.annotator, provenance=pending.provenance))
             existing.add((pending.kind, frames["onset"], frames["offset"]))
-            placed += 1
         else:
             present += 1
-        pending.delete()
+        done.append(pending.pk)
+    create_intervals(placed)
+    PendingInterval.objects.filter(pk__in=done).delete()
     messages = []
     if placed or present:
-        messages.append(f"{placed} imported label(s) placed on the frames ({present} were already there)")
+        messages.append(
+            f"{len(placed)} imported label(s) placed on the frames ({present} were already there)"
+        )
     if failed:
         messages.append(f"{len(failed)} imported label(s) do not fit the frames: " + "; ".join(failed[:5]))
     return messages

@@ -107,8 +107,8 @@ def create_interval(video: Video, values: dict[str, Any], user, **extra: Any) ->
 
 
 @transaction.atomic
-def create_intervals(intervals: list[Interval], user, batch_size: int = 1000) -> None:
-    """Save intervals made by `new_interval`, each with its create revision, in bulk inserts.
+def create_intervals(intervals: list[Interval], batch_size: int = 1000) -> None:
+    """Save intervals made by `new_interval`, each with its create revision (by its `updated_by`).
 
     For imports: built and checked before the transaction, tens of thousands are written in a
     few statements, so the write lock (SQLite's is the whole database) is held briefly.
@@ -117,7 +117,12 @@ def create_intervals(intervals: list[Interval], user, batch_size: int = 1000) ->
     Revision.objects.bulk_create(
         (
             Revision(
-                interval_id=i.pk, video=i.video, action="create", before=None, after=snapshot(i), by=user
+                interval_id=i.pk,
+                video=i.video,
+                action="create",
+                before=None,
+                after=snapshot(i),
+                by=i.updated_by,
             )
             for i in intervals
         ),

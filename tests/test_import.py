@@ -191,8 +191,8 @@ def test_one_transaction_nothing_half_written(dataset, owner, tmp_path, monkeypa
         ready(dataset, name, subject, frames=200, first=1, folder=folder)
     written = []
 
-    def failing(intervals, user):
-        create(intervals, user)  # the intervals and their revisions are in, then the disk fills
+    def failing(intervals):
+        create(intervals)  # the intervals and their revisions are in, then the disk fills
         written.append((Interval.objects.count(), Revision.objects.count()))
         raise RuntimeError("disk full")
 
