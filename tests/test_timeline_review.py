@@ -419,4 +419,27 @@ def test_many_lanes_scroll_under_a_fixed_ruler(open_page, member, dataset, crowd
     assert folded["contentHeight"] == layout["contentHeight"] - 5 * cheeks["h"]
     assert folded["lanes"][-1]["label"] == "▸ motion"
     shoot(page, tmp_path, "lanes_folded")
+
+    cdp = page.context.new_cdp_session(page)  # a screen of twice the pixel density
+    metrics = {"width": 1280, "height": 800, "deviceScaleFactor": 2, "mobile": False}
+    cdp.send("Emulation.setDeviceMetricsOverride", metrics)
+    page.reload()
+    page.wait_for_selector("[data-ready=true][data-frame='0']", timeout=15000)
+    wait_until(
+        page,
+        "(({ review, layout }) => review.curves.length === 2"
+        " && layout.lanes.some((l) => l.label === 'cheeks'))(window.mestudioTimeline)",
+    )
+    assert page.evaluate(
+        "(() => { const c = document.querySelector('[data-testid=track]');"
+        " return [devicePixelRatio, c.width / c.clientWidth, c.height / c.clientHeight]; })()"
+    ) == [2, 2, 2], "two canvas pixels per CSS pixel"
+    page.locator("[data-testid=track-scroll]").evaluate("(el) => { el.scrollTop = 1e6; }")
+    layout = state(page, "layout")
+    scrolled(page, layout["contentHeight"] - layout["viewHeight"])
+    cheeks = lane(page, "cheeks")
+    x = layout["labelWidth"] + 300
+    column = page.evaluate(TRACK_COLUMN, [x, cheeks["y"], cheeks["y"] + cheeks["h"]])
+    assert any(near(c, (0xD2, 0xA8, 0xFF), 40) for c in column), "the scrolled lane's curve at 2x"
+    shoot(page, tmp_path, "lanes_dpr2")
     assert page.errors == []
