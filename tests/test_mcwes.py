@@ -160,6 +160,17 @@ def test_mil_loss_prefers_activation_that_matches_the_label():
     assert mil_loss(wrong, a, y, ks) > 1.0
 
 
+def test_mil_loss_still_pulls_a_class_that_has_died_out():
+    """All-background probabilities (ME score far under EPS) must still get a gradient from a
+    video labelled ME, or training cannot leave the all-background state."""
+    S = 20
+    logits = torch.zeros(S, 3)
+    logits[:, 2] = 40.0  # softmax ME ~ 4e-18
+    logits.requires_grad_(True)
+    mil_loss(torch.softmax(logits, 1), torch.full((S,), 0.9), torch.tensor([1.0, 0.0]), (3, 6, 10)).backward()
+    assert logits.grad[:, 0].min() < 0  # gradient descent raises the ME logit
+
+
 def test_saliency_consistency_value_and_stop_gradient():
     same = torch.tensor([0.2, 0.9])
     assert saliency_consistency(same, same.clone()).item() == 0.0

@@ -26,10 +26,12 @@ def top_score(
 
 def best_cut(pos: list[float], neg: list[float], floor: float) -> float:
     """Score cut with the best balanced accuracy of "strongest proposal >= cut" against the
-    weak label; halfway to the next lower score so a slightly weaker video still passes."""
+    weak label; halfway to the next lower score so a slightly weaker video still passes. The
+    floor only bounds the result: as a candidate it would sit between negatives without any
+    proposal (score 0) and the positives, and the cut would hug the negatives."""
     if not pos or not neg:
         return floor
-    scores = np.unique(np.concatenate([pos, neg, [floor]]))
+    scores = np.unique(np.concatenate([pos, neg]))
     pos_a, neg_a = np.asarray(pos), np.asarray(neg)
     acc = [(pos_a >= c).mean() + (neg_a < c).mean() for c in scores]
     i = int(np.argmax(acc))
