@@ -197,6 +197,15 @@ class FaceResult:
         return np.concatenate([self.landmarks.min(0), self.landmarks.max(0)]).astype(np.float32)
 
 
+def interpolate(before: tuple[int, FaceResult] | None, after: tuple[int, FaceResult], k: int) -> FaceResult:
+    """The face at frame k between two mesh results (frame index, result); no face unless both have one."""
+    if before is None or before[1].landmarks is None or after[1].landmarks is None:
+        return FaceResult(None, 0.0, NO_FACE)
+    (k0, a), (k1, b) = before, after
+    t = (k - k0) / (k1 - k0)
+    return FaceResult((1 - t) * a.landmarks + t * b.landmarks, (1 - t) * a.presence + t * b.presence, TRACKED)
+
+
 class FaceTracker:
     """Detect once, then follow the face with the mesh; detect again when presence or geometry fails."""
 
@@ -260,13 +269,10 @@ class Aligner:
     `tolerance` crop pixels. Landmark noise (0.2-0.5 px) thus never reaches the crops.
     """
 
-    def __init__(
-        self, size: int = 128, tolerance: float = 1.5, smoothing: float = 0.4, every: int = 1
-    ) -> None:
+    def __init__(self, size: int = 128, tolerance: float = 1.5, smoothing: float = 0.4) -> None:
         self.size = size
         self.tolerance = tolerance
-        # Landmarks of every `every`-th frame: a larger weight keeps the same time constant in frames.
-        self.smoothing = 1 - (1 - smoothing) ** every
+        self.smoothing = smoothing
         self.template: np.ndarray | None = None
         self.held: np.ndarray | None = None
         self.smoothed: np.ndarray | None = None

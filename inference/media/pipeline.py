@@ -9,8 +9,11 @@ Output folder:
     overview.jpg               thumbnail strip; manifest.json; result.json
     done/probe, done/frames, done/finalize   stage markers
 
-Parallel parts run in child interpreters (`python -m inference.media.part_worker OUT NAME`), not
-multiprocessing, because a Celery prefork worker is daemonic and may not fork pool children.
+Per frame: decode, display JPEG, aligned crop, DIS flow, region magnitudes; the face mesh runs on
+every `mesh_every`-th frame only (the mesh is most of the cost; landmarks between are interpolated,
+and the alignment is held between meshes anyway). Parallel parts run in child interpreters
+(`python -m inference.media.part_worker OUT NAME`), not multiprocessing, because a Celery prefork
+worker is daemonic and may not fork pool children.
 Part boundaries are multiples of the chunk size, so every chunk has exactly one writer.
 """
 
@@ -55,7 +58,7 @@ class Settings:
     display_max: int = 640
     crop_size: int = 128
     flow: str = "dis"
-    preset: str = "medium"
+    preset: str = "medium"  # DIS fast costs a third, but halves micro-expression peaks, not head-turn residue
     chunk_size: int = CHUNK_SIZE
     mesh_every: int = 2  # face mesh on every n-th frame; landmarks between are interpolated
 
@@ -263,8 +266,7 @@ def process_part(out: Path, name: str, on_progress: Callable[[int], None] | None
     frames = ChunkWriter(out / "chunks", settings.chunk_size, shown)
     crops = ChunkWriter(out / "crops", settings.chunk_size)
     tracker = facemod.FaceTracker(facemod.FaceModels())
-    every = max(1, settings.mesh_every)
-    aligner = facemod.Aligner(size, every=every)
+    aligner = facemod.Aligner(size)
     meter = FlowMeter(size, settings.flow, settings.preset)
     n = stop - start
     landmarks = np.zeros((n, 468, 2), np.uint16)
@@ -277,60 +279,26 @@ def process_part(out: Path, name: str, on_progress: Callable[[int], None] | None
     previous_gray: np.ndarray | None = None
     previous_crop: np.ndarray | None = None
     blank = np.zeros((size, size), np.uint8)
-    # The last mesh that found the face, as (j, landmarks, presence), and the frames since then,
-    # whose landmarks are interpolated once the next mesh runs.
-    meshed: tuple[int, np.ndarray, float] | None = None
-    between: list[int] = []
 
-    def keep(j: int, points: np.ndarray, p: float, flag: int) -> None:
-        if 0 <= j < n:
-            landmarks[j] = np.clip(np.round(points * LANDMARK_SCALE), 0, 65535)
-            boxes[j] = np.concatenate([points.min(0), points.max(0)])
-            presence[j], flags[j] = p, flag
-
-    # Decoding runs up to `every - 1` frames past the part, so its last frames get interpolated
-    # landmarks from the same mesh frame that the next part uses: the split does not change results.
-    last = min(stop + every - 1, info.frame_count)
-    for k, frame in iter_frames(info, max(0, start - SEAM), last, threads=1 if spec["parallel"] else 0):
-        j = k - start
-        on_schedule = k % every == 0 or k == info.frame_count - 1
-        if k >= stop and not on_schedule:
-            continue
-        if on_schedule or tracker.roi is None:
-            result = tracker.step(frame)
-            transform, changed = aligner.update(result.landmarks)
-            if result.landmarks is None:
-                motion[between] = 0.0  # the face was lost somewhere between the two meshes: no guess
-                transforms[between] = np.nan
-                meshed = None
-            else:
-                if meshed is not None:
-                    j0, before_points, p0 = meshed
-                    for b in between:
-                        t = (b - j0) / (j - j0)
-                        points = (1 - t) * before_points + t * result.landmarks
-                        keep(b, points, (1 - t) * p0 + t * result.presence, facemod.TRACKED)
-                keep(j, result.landmarks, result.presence, result.flag)
-                meshed = (j, result.landmarks, result.presence)
-            between = []
-        else:  # between two meshes: the held alignment, landmarks interpolated once the next mesh runs
-            transform, changed = aligner.held, False
-            if j >= 0:
-                between.append(j)
-        if k >= stop:
-            break
+    def handle(k: int, frame: np.ndarray, face: facemod.FaceResult) -> None:
+        """Align, crop, measure and store frame k, in frame order, given its face."""
+        nonlocal previous_gray, previous_crop
+        transform, changed = aligner.update(face.landmarks)
         gray = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         crop = blank if transform is None else facemod.aligned_crop(gray, transform, size)
         values = None
-        if transform is not None and previous_gray is not None and meshed is not None:
+        if transform is not None and previous_gray is not None and face.landmarks is not None:
             before = facemod.aligned_crop(previous_gray, transform, size) if changed else previous_crop
             values = meter.measure(before, crop)
         previous_gray, previous_crop = gray, crop
+        j = k - start
         if k < start:
-            continue
-        if start == 0 and j + 1 == min(NO_FACE_FRAMES, n) and meshed is None and not flags[:j].any():
+            return
+        if start == 0 and j + 1 == min(NO_FACE_FRAMES, n) and not flags[:j].any() and face.landmarks is None:
             raise MediaError(f"no face found in the first {j + 1} frames of {Path(info.path).name}")
-        if meshed is not None:
+        if face.landmarks is not None:
+            landmarks[j] = np.clip(np.round(face.landmarks * LANDMARK_SCALE), 0, 65535)
+            boxes[j], presence[j], flags[j] = face.box, face.presence, face.flag
             transforms[j] = transform
         if values is not None:
             motion[j] = values
@@ -340,6 +308,27 @@ def process_part(out: Path, name: str, on_progress: Callable[[int], None] | None
             write_atomic(progress_file, str(j + 1).encode())
             if on_progress:
                 on_progress(j + 1)
+
+    # The mesh runs on every `every`-th frame (and on every frame while no face is tracked). Frames
+    # between two meshes wait (at most every - 1 of them) for the second one, then go through
+    # `handle` with interpolated landmarks, so alignment and motion see a face on every frame.
+    # Decoding runs on to the first mesh frame after the part: the split does not change results.
+    every = max(1, settings.mesh_every)
+    waiting: list[tuple[int, np.ndarray]] = []
+    meshed: tuple[int, facemod.FaceResult] | None = None  # the last mesh: frame index and result
+    last = min(stop + every - 1, info.frame_count)
+    for k, frame in iter_frames(info, max(0, start - SEAM), last, threads=1 if spec["parallel"] else 0):
+        if k % every and k != info.frame_count - 1 and tracker.roi is not None:
+            if k < stop:
+                waiting.append((k, frame))
+            continue
+        face = tracker.step(frame)
+        for waited, image in waiting:
+            handle(waited, image, facemod.interpolate(meshed, (k, face), waited))
+        waiting, meshed = [], (k, face)
+        if k >= stop:
+            break
+        handle(k, frame, face)
     frames.flush()
     crops.flush()
     tmp = part_file(out, name, "tmp.npz")
