@@ -253,30 +253,12 @@ def _seek_plan(path: Path, start: int) -> tuple[int, dict[int, int]] | None:
     return (max(keys, key=index_of.__getitem__), index_of) if keys else None
 
 
-# Colour spaces that swscale converts with BT.601 coefficients: unspecified, BT470BG, SMPTE170M.
-_BT601 = {2, 5, 6}
-
-
-def _pixels(frame: av.VideoFrame, grayscale: bool) -> np.ndarray:
-    """The frame as BGR (2-D when grayscale). Limited-range BT.601 4:2:0, what H.264 and MPEG-4
-    cameras write, is converted by OpenCV from the planes: the same colours (within 1-2 levels of
-    chroma interpolation) in a third of swscale's time. Other formats go through swscale."""
-    if (
-        not grayscale
-        and frame.format.name == "yuv420p"
-        and frame.colorspace in _BT601
-        and frame.width % 2 == 0
-        and frame.height % 2 == 0
-    ):
-        return cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420)
-    return frame.to_ndarray(format="gray" if grayscale else "bgr24", threads=1)
-
-
 def _decode_from_keyframe(
     path: Path, info: SourceInfo, start: int, stop: int, threads: int, key_pts: int, index_of: dict[int, int]
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Frames identified by their pts rank; stops (the caller falls back) at the first frame whose
     pts is unknown or out of sequence, so an index is never guessed."""
+    fmt = "gray" if info.grayscale else "bgr24"
     expected: int | None = None
     with _open(path) as container:
         stream = container.streams.video[0]
@@ -291,7 +273,7 @@ def _decode_from_keyframe(
                 if index >= stop:
                     return
                 if index >= start:
-                    yield index, _pixels(frame, info.grayscale)
+                    yield index, frame.to_ndarray(format=fmt, threads=1)
                 expected = index + 1
         except av.FFmpegError:
             return
@@ -300,6 +282,7 @@ def _decode_from_keyframe(
 def _decode_linear(
     path: Path, info: SourceInfo, start: int, stop: int, threads: int
 ) -> Iterator[tuple[int, np.ndarray]]:
+    fmt = "gray" if info.grayscale else "bgr24"
     index = 0
     with _open(path) as container:
         stream = container.streams.video[0]
@@ -310,7 +293,7 @@ def _decode_linear(
                 if index >= stop:
                     return
                 if index >= start:
-                    yield index, _pixels(frame, info.grayscale)
+                    yield index, frame.to_ndarray(format=fmt, threads=1)
                 index += 1
         except av.FFmpegError as exc:
             raise MediaError(f"{path.name}: stream is corrupt or truncated at frame {index}") from exc
