@@ -30,20 +30,22 @@ def squash(p: torch.Tensor) -> torch.Tensor:
     return EPS + (1 - 2 * EPS) * p
 
 
-def mil_loss(probs: torch.Tensor, a: torch.Tensor, y: torch.Tensor, ks: tuple[int, int, int]) -> torch.Tensor:
+def mil_loss(probs: torch.Tensor, a: torch.Tensor, y: torch.Tensor, ks: tuple[int, int]) -> torch.Tensor:
     """Video-level BCE of top-k pooled scores against the weak label y = [ME, MaE].
 
-    Three pooled scores per class c in {ME, MaE}: top-k_c of probs_c * a must match y_c; every
-    video contains background, so top-k_bg of probs_bg * (1 - a) must be 1; and the saliency's
-    own top-k_ME mean must say whether the video holds any expression (it is what makes videos
-    without expressions teach the attention to stay low).
+    Per class c in {ME, MaE}, top-k_c of probs_c * a must match y_c; and the saliency's own
+    top-k_ME mean must say whether the video holds any expression (it is what makes videos
+    without expressions teach the attention to stay low). Background needs no term of its own:
+    the softmax gives it whatever the foreground classes do not claim. An explicit "top half of
+    probs_bg * (1 - a) is 1" term (every video holds background) dominated the first epochs,
+    while nothing yet told snippets apart, and drove every snippet to background; training then
+    stayed there (loss ~0.8, no detection) in 2 of 4 LOSO folds of the synthetic bench.
     """
-    k_me, k_mae, k_bg = ks
+    k_me, k_mae = ks
     fg = torch.stack([topk_mean(probs[:, 0] * a, k_me), topk_mean(probs[:, 1] * a, k_mae)])
-    bg = topk_mean(probs[:, 2] * (1 - a), k_bg)
     any_fg = topk_mean(a, k_me)
-    scores = squash(torch.cat([fg, bg[None], any_fg[None]]))
-    target = torch.cat([y, y.new_ones(1), y.max()[None]])
+    scores = squash(torch.cat([fg, any_fg[None]]))
+    target = torch.cat([y, y.max()[None]])
     return F.binary_cross_entropy(scores, target)
 
 

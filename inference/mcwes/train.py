@@ -78,7 +78,7 @@ def video_loss(out: Output, y: torch.Tensor, target: torch.Tensor | None, config
         + duration_consistency(probs[:, 1] * a, *config.dur_mae),
     }
     if target is None:
-        terms["mil"] = mil_loss(probs, a, y, ks)
+        terms["mil"] = mil_loss(probs, a, y, ks[:2])
     else:
         terms["mil"] = frame_supervision_loss(out.cas, out.a_img, out.a_flow, target)
     return terms
