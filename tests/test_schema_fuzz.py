@@ -1,10 +1,12 @@
-"""Schemathesis against /api/schema/: every operation, generated from the OpenAPI schema, sent to the
-app in-process (WSGI) as the owner of a small dataset, must never answer 5xx, and what it answers
-must match the schema (content type; body shape for the documented status codes).
+"""Schemathesis against the OpenAPI schema the app serves at /api/schema/: every operation, with
+requests generated from the schema (valid and invalid ones), sent to the app in-process (WSGI) as the
+owner of a small dataset, must never answer 5xx, and what it answers must match the schema (content
+type; body shape for the documented status codes).
 
 Ids in paths are the dataset's real objects half of the time (the other half: whatever Hypothesis
-draws, mostly ids no object has), so the handlers behind the 404s run too. Bounded by a few
-examples per operation so the module takes well under 90 s on a loaded 2-core machine.
+draws, mostly ids no object has), so the handlers behind the 404s run too. A few examples per
+operation bound the module to about 65 s of CPU on this 2-core machine (a loaded machine stretches
+the wall time, not the work).
 """
 
 import pytest
@@ -20,19 +22,29 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from annotator import models as m
 from annotator.models import Role
-from tests.factories import IntervalFactory, MembershipFactory, UserFactory, VideoFactory
+from tests.factories import (
+    IntervalFactory,
+    MembershipFactory,
+    PredictionFactory,
+    PredictionRunFactory,
+    UserFactory,
+    VideoFactory,
+)
 
 EXAMPLES = 4
 
 
 @pytest.fixture
 def owner_world(db) -> dict:
-    """A dataset with a video, an interval and a job, owned by the user the fuzz acts as."""
+    """A dataset with a video, an interval, a prediction, a comment and a job, owned by the user the
+    fuzz acts as."""
     video = VideoFactory(media_dir="")
     user = UserFactory(username="fuzz-owner")
     MembershipFactory(dataset=video.dataset, user=user, role=Role.OWNER)
     interval = IntervalFactory(video=video, onset=5, apex=7, offset=9)
     job = m.Job.objects.create(kind="export", queue="io", dataset=video.dataset, params={})
+    prediction = PredictionFactory(video=video, run=PredictionRunFactory(dataset=video.dataset))
+    comment = m.Comment.objects.create(video=video, frame=3, author=user, text="look")
     return {
         "token": Token.objects.create(user=user).key,
         "ids": {
@@ -42,6 +54,9 @@ def owner_world(db) -> dict:
             "subjects": video.subject_id,
             "intervals": interval.pk,
             "jobs": job.pk,
+            "predictions": prediction.pk,
+            "runs": prediction.run_id,
+            "comments": comment.pk,
         },
     }
 
