@@ -36,6 +36,12 @@ calibrated score cut also sat at the floor when negative videos had no proposal 
 is no candidate). Frame-level rose from 0.821 (2026-11-30) to 0.900 and the baseline on the same
 videos from 0.493 to 0.548; other code changed meanwhile, so neither change is attributed.
 Epoch times vary 2.9-7.0 s with the machine's load, not with the seed.
+Same code on 4 other subjects (seed families 4-7, never used for a choice above): video-level
+overall F1 0.392 (seed 0) and 0.291 (seed 1), baseline 0.493. The misses are MEs: their weak
+activation is two short bursts (onset, offset) with a dip at the apex, so proposals are ME
+fragments too short for IoU 0.5, plus ME proposals at MaE onsets/offsets; none sat on a blink in
+the folds inspected (s0, s3). Dropping ME proposals that overlap a stronger MaE did not help on
+those 4 subjects (more FP under the 10-per-video cap) and was left out.
 """
 
 from __future__ import annotations
