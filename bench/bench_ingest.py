@@ -13,6 +13,13 @@ with other work, wall-clock fps says more about the neighbours than about the co
 not. `uptime` is printed before and after.
 
     .venv/bin/python bench/bench_ingest.py [--workdir DIR] [--seconds 60] [--samm-frames 1000]
+
+Measured 2026-12-07, shared 2-core machine, load average 3-5 (wall figures are loaded; CPU ms/f
+less so). Alternating the previous commit (5984f49) and this one, 3 pairs, 640x480, 2 processes,
+DIS medium: 47-76 vs 53-113 fps, CPU 13.0-16.7 vs 10.3-12.5 ms/frame (about -20 %); raw decode
+360-830 fps, so 6-12x decode. Full runs back to back: 2040x1088 2 processes 33-35 -> 20-22 CPU
+ms/frame (display downscale); DIS fast 2p at 640x480: 7.6-9.1 ms/frame. Peak RSS: parent
+~150 MB, each part ~170 MB (640x480) / ~230 MB (2040x1088), independent of length.
 """
 
 from __future__ import annotations
