@@ -10,6 +10,9 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS") or len(os.sched_getaffinity(0)))
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 worker_class = "gthread"
+# Keep idle connections open across a coder's pauses between saves (gthread parks them in its
+# poller, not in a thread): a reconnect after each pause costs a new TCP + a resend.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 75)
 timeout = 120  # uploads of large videos stream through the web process
 graceful_timeout = 30
 max_requests = 2000  # recycle workers now and then; jitter keeps them from restarting together
