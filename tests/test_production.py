@@ -64,7 +64,9 @@ def test_env_example_names_what_compose_and_settings_read(compose):
         assert variable in text and variable in names
     readers = (ROOT / "mestudio" / "settings.py").read_text() + (DOCKER / "gunicorn.conf.py").read_text()
     for variable in names - {"POSTGRES_PASSWORD"}:
-        assert f'"{variable}"' in readers, f".env.example names {variable}, which neither settings nor gunicorn read"
+        assert f'"{variable}"' in readers, (
+            f".env.example names {variable}, which neither settings nor gunicorn read"
+        )
 
 
 def test_workers_consume_every_queue_jobs_use():
