@@ -86,3 +86,17 @@ class PredictionFactory(factory.django.DjangoModelFactory):
     apex = 33
     offset = 38
     score = 0.8
+
+
+def objects_of_every_kind(video: Video, author) -> dict:
+    """One object of each kind the API serves by id, in `video`'s dataset (access and fuzz tests
+    reach every route with them): an interval, a job, a prediction with its run, a comment."""
+    from annotator.models import Comment, Job
+
+    prediction = PredictionFactory(video=video, run=PredictionRunFactory(dataset=video.dataset))
+    return {
+        "interval": IntervalFactory(video=video, onset=5, apex=7, offset=9),
+        "job": Job.objects.create(kind="export", queue="io", dataset=video.dataset, params={}),
+        "prediction": prediction,
+        "comment": Comment.objects.create(video=video, frame=3, author=author, text="look"),
+    }

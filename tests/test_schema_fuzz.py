@@ -20,15 +20,12 @@ from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from annotator import models as m
 from annotator.models import Role
 from tests.factories import (
-    IntervalFactory,
     MembershipFactory,
-    PredictionFactory,
-    PredictionRunFactory,
     UserFactory,
     VideoFactory,
+    objects_of_every_kind,
 )
 
 EXAMPLES = 4
@@ -41,10 +38,7 @@ def owner_world(db) -> dict:
     video = VideoFactory(media_dir="")
     user = UserFactory(username="fuzz-owner")
     MembershipFactory(dataset=video.dataset, user=user, role=Role.OWNER)
-    interval = IntervalFactory(video=video, onset=5, apex=7, offset=9)
-    job = m.Job.objects.create(kind="export", queue="io", dataset=video.dataset, params={})
-    prediction = PredictionFactory(video=video, run=PredictionRunFactory(dataset=video.dataset))
-    comment = m.Comment.objects.create(video=video, frame=3, author=user, text="look")
+    made = objects_of_every_kind(video, author=user)
     return {
         "token": Token.objects.create(user=user).key,
         "ids": {
@@ -52,11 +46,11 @@ def owner_world(db) -> dict:
             "videos": video.pk,
             "review": video.pk,  # the review endpoints take the video
             "subjects": video.subject_id,
-            "intervals": interval.pk,
-            "jobs": job.pk,
-            "predictions": prediction.pk,
-            "runs": prediction.run_id,
-            "comments": comment.pk,
+            "intervals": made["interval"].pk,
+            "jobs": made["job"].pk,
+            "predictions": made["prediction"].pk,
+            "runs": made["prediction"].run_id,
+            "comments": made["comment"].pk,
         },
     }
 

@@ -15,12 +15,10 @@ from annotator.access import CAN_EDIT, CAN_MANAGE, CAN_REVIEW, CAN_VIEW
 from annotator.models import Role
 from tests.factories import (
     DatasetFactory,
-    IntervalFactory,
     MembershipFactory,
-    PredictionFactory,
-    PredictionRunFactory,
     UserFactory,
     VideoFactory,
+    objects_of_every_kind,
 )
 
 ROLES = [Role.OWNER, Role.REVIEWER, Role.ANNOTATOR, Role.VIEWER]
@@ -56,21 +54,19 @@ def world(db):
         MembershipFactory(dataset=dataset, user=users[role], role=role)
     outsider = UserFactory(username="outsider")
     MembershipFactory(dataset=DatasetFactory(name="other"), user=outsider, role=Role.OWNER)
-    interval = IntervalFactory(video=video, onset=5, apex=7, offset=9)
-    job = m.Job.objects.create(kind="export", queue="io", dataset=dataset, params={})
-    prediction = PredictionFactory(video=video, run=PredictionRunFactory(dataset=dataset))
-    comment = m.Comment.objects.create(video=video, frame=3, author=users[Role.REVIEWER], text="look")
+    made = objects_of_every_kind(video, author=users[Role.REVIEWER])
+    interval, prediction = made["interval"], made["prediction"]
     weak_label = m.WeakLabel.objects.create(video=video, contains_me=True, author=users[Role.ANNOTATOR])
     ids = {
         "dataset": dataset.pk,
         "video": video.pk,
         "interval": interval.pk,
-        "job": job.pk,
+        "job": made["job"].pk,
         "subject": video.subject_id,
         "review": video.pk,  # the review endpoints take the video
         "prediction": prediction.pk,
         "run": prediction.run_id,
-        "comment": comment.pk,
+        "comment": made["comment"].pk,
         "weak_label": weak_label.pk,
         "label": weak_label.pk,  # weak_label_delete's label_id
     }
