@@ -28,7 +28,7 @@ from .models.videos import IngestState
 
 WINDOW_FILE = "window.npz"
 BASELINE_CURVES = ("accumulated", "window:accumulated")
-MCWES_CURVES = ("ME", "MaE", "attention")
+MCWES_CURVES = ("expression", "ME", "MaE", "attention")  # expression: what proposals come from
 AFTER_INGEST_RUN = "Baseline (after ingest)"
 
 

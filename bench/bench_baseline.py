@@ -9,6 +9,7 @@ a change to ``inference.synth`` or ``inference.media``. Spotting speed is measur
 ingested signals, as a multiple of real time (frames / fps / seconds spent).
 
     .venv/bin/python bench/bench_baseline.py [--cache DIR] [--only tune|test|holdout] [--no-window]
+        [--preset balanced|medium|fast] [--mesh-every N]   (ingest settings; each has its own cache)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from inference.media.pipeline import ingest, load_motion, read_crops  # noqa: E402
+from inference.media.pipeline import Settings, ingest, load_motion, read_crops  # noqa: E402
 from inference.metrics.spans import Span  # noqa: E402
 from inference.metrics.spotting import evaluate_spotting  # noqa: E402
 from inference.spotting.baseline import BaselineParams, spot  # noqa: E402
@@ -53,15 +54,16 @@ def corpus(root: Path, params: dict) -> CorpusSpec:
     return spec
 
 
-def run(name: str, root: Path, use_window: bool) -> dict:
+def run(name: str, root: Path, use_window: bool, settings: Settings) -> dict:
     """Ingest (cached) and spot every video of one corpus; truth, predictions and timings."""
     data = corpus(root, CORPORA[name])
+    ingested = root / f"ingest_{settings.preset}_mesh{settings.mesh_every}"
     truth, preds, signals = {}, {}, {}
     ingest_s = window_s = 0.0
     for video in data.videos:
-        vid, out = f"{video.subject}/{video.name}", root / "ingest" / video.subject / video.name
+        vid, out = f"{video.subject}/{video.name}", ingested / video.subject / video.name
         t0 = time.perf_counter()
-        ingest(video.path, out, workers=1)
+        ingest(video.path, out, workers=1, settings=settings)
         ingest_s += time.perf_counter() - t0
         regions, values = load_motion(out)
         window = None
@@ -115,9 +117,13 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/mestudio-bench-baseline"))
     parser.add_argument("--only", choices=sorted(CORPORA), help="run one corpus only")
     parser.add_argument("--no-window", action="store_true", help="per-frame flow only, no window speed")
+    parser.add_argument("--preset", default=Settings().preset, help="DIS preset of the ingest")
+    parser.add_argument("--mesh-every", type=int, default=Settings().mesh_every, help="ingest's mesh stride")
     args = parser.parse_args()
+    settings = Settings(preset=args.preset, mesh_every=args.mesh_every)
+    print(f"ingest: DIS {settings.preset}, face mesh on every {settings.mesh_every}. frame")
     for name in [args.only] if args.only else list(CORPORA):
-        r = run(name, args.cache / name, not args.no_window)
+        r = run(name, args.cache / name, not args.no_window, settings)
         result = evaluate_spotting(r["truth"], r["preds"])
         print(
             f"== {name} corpus: {r['videos']} videos, {r['frames']} frames at 30 fps, "

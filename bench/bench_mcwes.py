@@ -58,6 +58,7 @@ import numpy as np
 import torch
 
 from inference.mcwes import MCWESConfig, VideoInput, pick_device, predict, train
+from inference.mcwes.checkpoint import save_checkpoint
 from inference.media.motion import REGIONS, FlowMeter
 from inference.metrics.spans import Span
 from inference.metrics.spotting import evaluate_spotting
@@ -121,7 +122,9 @@ def run_baseline(videos: list[VideoInput]) -> dict:
     return {"counts": evaluate_spotting(truth, preds, 0.5).counts}
 
 
-def run_mode(videos: list[VideoInput], config: MCWESConfig, device: str, cache: dict, seed: int) -> dict:
+def run_mode(
+    videos: list[VideoInput], config: MCWESConfig, device: str, cache: dict, seed: int, save: Path | None
+) -> dict:
     """Leave-one-subject-out for one supervision mode; pooled MEGC counts and timings."""
     truth, preds, epoch_s, predict_s, video_s = {}, {}, [], 0.0, 0.0
     for held in sorted({v.subject for v in videos}):
@@ -134,6 +137,8 @@ def run_mode(videos: list[VideoInput], config: MCWESConfig, device: str, cache: 
             last[0] = now
 
         ck = train(train_set, config, seed=seed, device=device, progress=tick, cache=cache)
+        if save is not None:  # for re-decoding without re-training
+            save_checkpoint(ck, save / f"{config.supervision}_{config.label_by}_seed{seed}_{held}.pt")
         first, final = ck.history[0]["total"], ck.history[-1]["total"]
         print(f"  fold {held}: loss {first:.3f} -> {final:.3f}")
         for v in videos:
@@ -152,6 +157,8 @@ def run_mode(videos: list[VideoInput], config: MCWESConfig, device: str, cache: 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subjects", type=int, default=4)
+    ap.add_argument("--first-subject", type=int, default=0, help="subject seed families start here")
+    ap.add_argument("--save", type=Path, default=None, help="folder for each fold's checkpoint")
     ap.add_argument("--videos", type=int, default=4, help="videos per subject")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--epochs", type=int, default=30)
@@ -160,17 +167,26 @@ def main() -> None:
     ap.add_argument("--cache", default="/tmp/mcwes_bench_cache")
     ap.add_argument("--modes", default="video,frame", help="supervision modes to run, comma-separated")
     ap.add_argument(
+        "--label-by",
+        default="",
+        help="decodings to compare (duration, cas), comma-separated; default: each supervision's own",
+    )
+    ap.add_argument(
         "--seeds", default="0", help="training seeds, comma-separated: one LOSO run per mode and seed"
     )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.save is not None:
+        args.save.mkdir(parents=True, exist_ok=True)
     cache_dir = Path(args.cache)
     cache_dir.mkdir(parents=True, exist_ok=True)
     device = str(pick_device(args.device))
 
     t0 = time.perf_counter()
     videos = [
-        make_video(s, i, args.seconds, cache_dir) for s in range(args.subjects) for i in range(args.videos)
+        make_video(s, i, args.seconds, cache_dir)
+        for s in range(args.first_subject, args.first_subject + args.subjects)
+        for i in range(args.videos)
     ]
     n_me = sum(iv["kind"] == "ME" for v in videos for iv in v.intervals)
     n_mae = sum(iv["kind"] == "MaE" for v in videos for iv in v.intervals)
@@ -181,13 +197,15 @@ def main() -> None:
     snippet_cache: dict = {}
     rows = []
     for mode in args.modes.split(","):
-        for seed in (int(s) for s in args.seeds.split(",")):
-            config = MCWESConfig(epochs=args.epochs, supervision=mode)
-            print(f"supervision={mode} seed={seed}")
-            rows.append((f"{mode}/{seed}", run_mode(videos, config, device, snippet_cache, seed)))
+        for label_by in args.label_by.split(","):
+            for seed in (int(s) for s in args.seeds.split(",")):
+                config = MCWESConfig(epochs=args.epochs, supervision=mode, label_by=label_by)
+                print(f"supervision={mode} label_by={config.label_by} seed={seed}")
+                result = run_mode(videos, config, device, snippet_cache, seed, args.save)
+                rows.append((f"{mode}/{config.label_by[:3]}/{seed}", result))
     rows.append(("baseline", run_baseline(videos)))
-    print("\nLOSO, MEGC IoU>=0.5, pooled over held-out videos (labels/seed)")
-    print(f"{'labels':<10} {'kind':<8} {'TP':>4} {'FP':>4} {'FN':>4} {'P':>6} {'R':>6} {'F1':>6}")
+    print("\nLOSO, MEGC IoU>=0.5, pooled over held-out videos (labels/decoding/seed)")
+    print(f"{'labels':<14} {'kind':<8} {'TP':>4} {'FP':>4} {'FN':>4} {'P':>6} {'R':>6} {'F1':>6}")
     for mode, r in rows:
         for kind in ("ME", "MaE", "overall"):
             c = r["counts"][kind]
@@ -196,7 +214,7 @@ def main() -> None:
                 return "   n/a" if x is None else f"{x:6.3f}"
 
             print(
-                f"{mode:<10} {kind:<8} {c.tp:>4} {c.fp:>4} {c.fn:>4} {f(c.precision)} {f(c.recall)} {f(c.f1)}"
+                f"{mode:<14} {kind:<8} {c.tp:>4} {c.fp:>4} {c.fn:>4} {f(c.precision)} {f(c.recall)} {f(c.f1)}"
             )
     for mode, r in rows[:-1]:
         print(

@@ -38,7 +38,7 @@ class SubjectFactory(factory.django.DjangoModelFactory):
         model = Subject
 
     dataset = factory.SubFactory(DatasetFactory)
-    code = factory.Sequence(lambda n: f"{n:02d}")
+    code = factory.Sequence(lambda n: f"{900 + n}")  # clear of the small codes tests name (subject 1, "01")
     normalized = factory.LazyAttribute(lambda o: str(int(o.code)))
 
 

@@ -21,7 +21,7 @@ from inference.mcwes import (
 from inference.mcwes.calibrate import best_cut, fit_decoding
 from inference.mcwes.checkpoint import LEGACY
 from inference.mcwes.data import canonical_index, snippet_frames, snippet_inputs
-from inference.mcwes.decode import decode, is_blink, soft_nms
+from inference.mcwes.decode import decode, duration_kind, is_blink, soft_nms
 from inference.mcwes.labels import snippet_targets
 from inference.mcwes.losses import (
     distribution_consistency,
@@ -107,7 +107,7 @@ def test_motion_resampling_sums_source_frames():
 def test_predict_curves_cover_every_frame(trained):
     v = make_video(7, True, n=45)
     intervals, curves = predict(trained, v, device="cpu")
-    assert set(curves) == {"ME", "MaE", "attention", "a_img", "a_flow"}
+    assert set(curves) == {"ME", "MaE", "expression", "attention", "a_img", "a_flow"}
     assert all(c.shape == (45,) for c in curves.values())
     for iv in intervals:
         assert 0 <= iv["onset"] <= iv["apex"] <= iv["offset"] < 45 and iv["kind"] in ("ME", "MaE")
@@ -236,21 +236,49 @@ def test_feature_consistency_pulls_same_class_pushes_background():
 # ---------------------------------------------------------------- decoding
 
 
-def test_decoding_hand_made_curve_gives_exact_interval():
-    cfg = tiny_config(thresholds=(0.5,), max_proposals=5)
+def _curves(act: np.ndarray, n_frames: int) -> dict[str, np.ndarray]:
+    centres = np.arange(len(act)) * 2 + 3.5
+    curves = {k: np.interp(np.arange(n_frames), centres, act[:, c]) for c, k in enumerate(("ME", "MaE"))}
+    return curves | {"expression": curves["ME"] + curves["MaE"]}
+
+
+def test_per_class_decoding_hand_made_curve_gives_exact_interval():
+    cfg = tiny_config(label_by="cas", thresholds=(0.5,), max_proposals=5)
     n_frames, S = 60, 27
     act = np.zeros((S, 2))
     act[10:14, 0] = 0.9  # snippets 10..13 -> canonical frames 2*10+3 .. 2*13+4
     spans = snippet_frames(S, 1.0, n_frames, cfg)
-    centres = np.arange(S) * 2 + 3.5
-    curves = {k: np.interp(np.arange(n_frames), centres, act[:, c]) for c, k in enumerate(("ME", "MaE"))}
-    out = decode(act, spans, curves, 30.0, cfg)
+    out = decode(act, spans, _curves(act, n_frames), 30.0, cfg)
     assert out == [{"kind": "ME", "onset": 23, "apex": 24, "offset": 30, "score": pytest.approx(0.9)}]
     # the same run is not an MaE: 8 frames are below the MaE duration prior
     act[:, [0, 1]] = act[:, [1, 0]]
-    assert decode(act, spans, curves, 30.0, cfg) == []
+    assert decode(act, spans, _curves(act, n_frames), 30.0, cfg) == []
     # a curve that never crosses a threshold yields nothing
-    assert decode(np.full((S, 2), 0.1), spans, curves, 30.0, cfg) == []
+    assert decode(np.full((S, 2), 0.1), spans, _curves(act, n_frames), 30.0, cfg) == []
+
+
+def test_decoding_default_follows_the_supervision():
+    assert MCWESConfig().label_by == "duration" and MCWESConfig(supervision="frame").label_by == "cas"
+    assert MCWESConfig(supervision="frame", label_by="duration").label_by == "duration"
+
+
+def test_duration_decoding_labels_each_expression_by_its_length():
+    """The default of weak training: proposals on p_ME * a + p_MaE * a; ME when at most me_max_s long, else MaE,
+    whichever class the network put the activation in."""
+    assert duration_kind(0, 14, 30.0, 0.5) == "ME" and duration_kind(0, 15, 30.0, 0.5) == "MaE"
+    assert duration_kind(0, 99, 200.0, 0.5) == "ME" and duration_kind(0, 100, 200.0, 0.5) == "MaE"
+    cfg = tiny_config(thresholds=(0.5,), max_proposals=5)
+    n_frames, S = 120, 57
+    spans = snippet_frames(S, 1.0, n_frames, cfg)
+    act = np.zeros((S, 2))
+    act[10:12, 1] = 0.9  # an 8-frame run the network called MaE, with an ME half: one ME
+    act[12:14, 0] = 0.9
+    act[30:50, 0] = 0.9  # a 1.4 s run the network called ME: an MaE
+    found = decode(act, spans, _curves(act, n_frames), 30.0, cfg)
+    assert [(d["kind"], d["onset"], d["offset"]) for d in found] == [("ME", 23, 30), ("MaE", 63, 102)]
+    # per kind score cuts: an ME cut above the ME's score drops it, the MaE stays
+    only_mae = decode(act, spans, _curves(act, n_frames), 30.0, cfg, calibration={"score_cut": [0.95, 0.5]})
+    assert [d["kind"] for d in only_mae] == ["MaE"]
 
 
 def test_blink_rule_drops_eye_only_movements():
@@ -265,7 +293,7 @@ def test_blink_rule_drops_eye_only_movements():
     act = np.zeros((S, 2))
     act[10:14, 0] = 0.9  # frames 23..30
     spans = snippet_frames(S, 1.0, 60, cfg)
-    curves = {"ME": act[:, 0].repeat(3)[:60], "MaE": np.zeros(60)}
+    curves = _curves(act, 60)
     eyes = np.full((60, 5), 0.1)
     eyes[23:31, 1] = 2.0
     assert decode(act, spans, curves, 30.0, cfg, motion=eyes) == []
@@ -275,23 +303,26 @@ def test_blink_rule_drops_eye_only_movements():
     )
 
 
-def test_calibration_from_weak_labels_only():
+@pytest.mark.parametrize("label_by", ["duration", "cas"])
+def test_calibration_from_weak_labels_only(label_by):
     # the cut separates videos with the class from those without, by their strongest proposal
     assert best_cut([0.8, 0.9], [0.2, 0.3], floor=0.05) == pytest.approx(0.55)
     assert best_cut([0.8], [], floor=0.05) == 0.05  # nothing to separate: the floor
-    cfg = tiny_config(thresholds=(0.5,))
+    cfg = tiny_config(thresholds=(0.5,), label_by=label_by)
     S = 27
     spans = snippet_frames(S, 1.0, 60, cfg)
     pos, neg = np.zeros((S, 2)), np.zeros((S, 2))
     pos[10:14, 0] = 0.2  # a weak but clean ME peak, under every absolute threshold
     neg[10:14, 0] = 0.15  # weaker: 0.75 of the typical peak
     fit = fit_decoding([pos, neg], [np.array([1, 0]), np.array([0, 0])], [spans, spans], [30.0, 30.0], cfg)
-    assert fit["act_scale"][0] == pytest.approx(0.2) and fit["act_scale"][1] == 1.0
+    if label_by == "duration":
+        assert fit["expression_scale"] == pytest.approx(0.2) and "act_scale" not in fit
+    else:
+        assert fit["act_scale"][0] == pytest.approx(0.2) and fit["act_scale"][1] == 1.0
     assert 0.75 < fit["score_cut"][0] <= 1.0  # the negative video's proposal stays under the cut
-    curves = {"ME": np.zeros(60), "MaE": np.zeros(60)}
-    scale = np.asarray(fit["act_scale"])
-    assert len(decode(pos / scale, spans, curves, 30.0, cfg, cuts=fit["score_cut"])) == 1
-    assert decode(neg / scale, spans, curves, 30.0, cfg, cuts=fit["score_cut"]) == []
+    curves = _curves(pos, 60)
+    assert len(decode(pos, spans, curves, 30.0, cfg, calibration=fit)) == 1
+    assert decode(neg, spans, curves, 30.0, cfg, calibration=fit) == []
 
 
 def test_soft_nms_decays_overlaps():
@@ -422,13 +453,14 @@ def test_checkpoint_round_trip_and_rejections(trained, tmp_path):
         load_checkpoint(tmp_path / "cfg.pt")
     with pytest.raises(FileNotFoundError):
         load_checkpoint(tmp_path / "missing.pt")
-    # a checkpoint saved before the window speed, blink rule and calibration keeps its behaviour
+    # a checkpoint saved before the window speed, blink rule, calibration and duration labelling
+    # keeps its behaviour
     raw = torch.load(path, weights_only=True)
     for key in LEGACY:
         del raw["config"][key]
     torch.save(raw, tmp_path / "old.pt")
     old = load_checkpoint(tmp_path / "old.pt").config
-    assert (old.window_half_s, old.eye_region, old.calibrate) == (0.0, -1, False)
+    assert (old.window_half_s, old.eye_region, old.calibrate, old.label_by) == (0.0, -1, False, "cas")
 
 
 def test_bad_inputs_name_the_problem(trained):
@@ -449,5 +481,7 @@ def test_bad_inputs_name_the_problem(trained):
         train([feats], tiny_config(feature_dim=8))
     with pytest.raises(ValueError, match="supervision"):
         MCWESConfig(supervision="strong")
+    with pytest.raises(ValueError, match="label_by must be"):
+        MCWESConfig(label_by="votes")
     with pytest.raises(ValueError, match="no labels"):
         train([VideoInput(fps=30, crops=v.crops.astype(np.uint8), motion=np.zeros((T, 3)))], tiny_config())

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from inference.media.decode import MediaError, iter_frames, probe
-from inference.media.framestore import FrameStore, unpack_chunk
+from inference.media.framestore import FrameStore, unpack_chunk, write_overview
 from inference.media.pipeline import IngestResult, Settings, ingest, load_motion, load_track, read_crops
 from inference.synth import SynthEvent, SynthSpec, write_image_folder, write_video
 
@@ -93,6 +93,22 @@ def test_two_processes_give_the_same_frames_and_indices(runs):
     a, b = load_track(root / "one"), load_track(root / "two")
     assert np.abs(a["boxes"] - b["boxes"]).max() < 2.0
     assert np.abs(load_motion(root / "one")[1] - load_motion(root / "two")[1]).max() < 0.05
+
+
+def test_overview_strip_made_while_decoding_matches_one_read_back_from_the_store(runs, tmp_path):
+    """Both processes contribute thumbnails in frame order; the strip equals one re-made from the
+    finished store's JPEG frames up to JPEG noise."""
+    _, _, root, _, _, _ = runs
+    made = cv2.imread(str(root / "two" / "overview.jpg"))
+    store = FrameStore(root / "two")
+    shutil.copytree(root / "two" / "chunks", tmp_path / "chunks")
+    assert write_overview(FrameStore(tmp_path, manifest=store.manifest)) == store.manifest["overview_frames"]
+    again = cv2.imread(str(tmp_path / "overview.jpg"))
+    assert made.shape == again.shape == (64, 72 * round(320 * 64 / 240), 3)
+    width = round(320 * 64 / 240)
+    error = np.abs(made.astype(int) - again).mean()
+    shifted = np.abs(made.astype(int) - np.roll(again, width, axis=1)).mean()  # off by one thumbnail
+    assert error < 2.5 and shifted > 1.5 * error
 
 
 def test_face_track_follows_the_generated_face(runs):

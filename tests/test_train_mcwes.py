@@ -67,7 +67,7 @@ def test_loso_training_registers_a_checkpoint_that_prelabels(dataset):
     )
     run = PredictionRun.objects.get(model="mcwes")
     assert run.checkpoint == record and sorted(run.report["done"]) == sorted(v.pk for v in videos)
-    assert set(run.curves.values_list("name", flat=True)) == {"ME", "MaE", "attention"}
+    assert set(run.curves.values_list("name", flat=True)) == {"expression", "ME", "MaE", "attention"}
     for p in Prediction.objects.filter(run=run).select_related("video"):
         assert p.kind in ("ME", "MaE") and 0 <= p.onset <= p.offset < p.video.frame_count
 

@@ -35,7 +35,7 @@ class Checkpoint:
 
 # fields added later whose defaults change the network or decoding: a checkpoint saved before
 # them is read with the values it was trained and decoded with
-LEGACY = {"window_half_s": 0.0, "eye_region": -1, "calibrate": False}
+LEGACY = {"window_half_s": 0.0, "eye_region": -1, "calibrate": False, "label_by": "cas"}
 
 
 def save_checkpoint(ckpt: Checkpoint, path: str | Path) -> None:

@@ -47,6 +47,12 @@ class MCWESConfig:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     # decoding
+    # "duration": proposals from the expression curve (p_ME + p_MaE) * a, each labelled ME when it
+    # lasts at most me_max_s, else MaE; "cas": proposals per class from p_c * a (see decode.py).
+    # "" picks by supervision: duration for video-level labels, cas for frame-level ones (a CAS
+    # trained on frame labels has learnt ME vs MaE from them; one trained on video tags has not)
+    label_by: str = ""
+    me_max_s: float = 0.5  # the field's definition of a micro-expression: at most half a second
     calibrate: bool = True  # scale activations and score cuts from the training videos' weak labels
     thresholds: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
     soft_nms_sigma: float = 0.3
@@ -66,6 +72,12 @@ class MCWESConfig:
         problems = []
         if self.snippet_len < 2 or self.snippet_stride < 1:
             problems.append("snippet_len must be >= 2 and snippet_stride >= 1")
+        if not self.label_by:
+            self.label_by = "cas" if self.supervision == "frame" else "duration"
+        if self.label_by not in ("duration", "cas"):
+            problems.append(f"label_by must be 'duration' or 'cas', got {self.label_by!r}")
+        if not self.me_max_s > 0:
+            problems.append(f"me_max_s must be > 0, got {self.me_max_s}")
         if self.supervision not in ("video", "frame"):
             problems.append(f"supervision must be 'video' or 'frame', got {self.supervision!r}")
         for name in ("dur_me", "dur_mae", "dur_me_s", "dur_mae_s"):

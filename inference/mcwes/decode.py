@@ -74,6 +74,47 @@ def is_blink(motion: np.ndarray, onset: int, offset: int, eye: int, ratio: float
     return bool(eyes > 0 and others.max(initial=0.0) < ratio * eyes)
 
 
+def duration_kind(onset: int, offset: int, fps: float, me_max_s: float) -> str:
+    """ME when the interval lasts at most me_max_s, else MaE: how the datasets themselves label."""
+    return CLASSES[0] if (offset - onset + 1) / fps <= me_max_s else CLASSES[1]
+
+
+def proposals(
+    activations: np.ndarray, spans: np.ndarray, fps: float, config: MCWESConfig, calibration: dict | None
+) -> list[tuple[str, int, int, float]]:
+    """(kind, onset, offset, score) in source frames, each at or above its kind's score cut.
+
+    activations (S, 2) are p_ME * a and p_MaE * a as the network gives them; `calibration` holds
+    the scales and cuts fitted on the training videos (calibrate.fit_decoding), else scale 1 and
+    config.min_score. label_by "duration": one class-agnostic pass over the expression curve
+    (their sum, (1 - p_bg) * a), each proposal labelled by its length. Weakly trained, the CAS
+    locates expressions well but splits them badly between its ME and MaE classes (MEs inside the
+    MaE class, onset and offset bursts of an ME in the ME class with the apex in MaE), and duration
+    is what tells them apart by definition. label_by "cas": one pass per class on p_c * a.
+    """
+    cal = calibration or {}
+    cuts = list(cal.get("score_cut", [config.min_score] * len(CLASSES)))
+    found = []
+    if config.label_by == "duration":
+        curve = activations.sum(1) / cal.get("expression_scale", 1.0)
+        prior = (config.dur_me_s[0], config.dur_mae_s[1])
+        for onset, offset, score in class_proposals(
+            curve, spans, fps, prior, replace(config, min_score=min(cuts))
+        ):
+            kind = duration_kind(onset, offset, fps, config.me_max_s)
+            if score >= cuts[CLASSES.index(kind)]:
+                found.append((kind, onset, offset, score))
+        return found
+    scale = cal.get("act_scale", [1.0] * len(CLASSES))
+    priors = (config.dur_me_s, config.dur_mae_s)
+    for c, kind in enumerate(CLASSES):
+        cfg = replace(config, min_score=cuts[c])
+        found += [
+            (kind, *p) for p in class_proposals(activations[:, c] / scale[c], spans, fps, priors[c], cfg)
+        ]
+    return found
+
+
 def decode(
     activations: np.ndarray,
     spans: np.ndarray,
@@ -82,29 +123,28 @@ def decode(
     config: MCWESConfig,
     frame_offset: int = 0,
     motion: np.ndarray | None = None,
-    cuts: tuple[float, float] | None = None,
+    calibration: dict | None = None,
 ) -> list[dict]:
-    """activations (S, 2) for ME and MaE; spans (S, 2) source frames per snippet; curves per
-    frame (apex = highest frame of the class curve inside the interval, first on ties); with
-    `motion` (T, R) and config.eye_region >= 0, eye-only proposals (blinks) are dropped; `cuts`
-    per class replace config.min_score (calibrated on the training videos)."""
+    """Intervals from `proposals` (same arguments), best first, at most config.max_proposals.
+
+    spans (S, 2): source frames per snippet; curves per frame: the apex is the highest frame of
+    the "expression" curve (label_by duration) or of the class's curve inside the interval, first
+    on ties; with `motion` (T, R) and config.eye_region >= 0, eye-only proposals (blinks) go."""
     blinks = motion is not None and config.eye_region >= 0
-    priors = {"ME": config.dur_me_s, "MaE": config.dur_mae_s}
     out = []
-    for c, kind in enumerate(CLASSES):
-        cfg = config if cuts is None else replace(config, min_score=cuts[c])
-        for onset, offset, score in class_proposals(activations[:, c], spans, fps, priors[kind], cfg):
-            if blinks and is_blink(motion, onset, offset, config.eye_region, config.blink_ratio):
-                continue
-            apex = onset + int(np.argmax(curves[kind][onset : offset + 1]))
-            out.append(
-                {
-                    "kind": kind,
-                    "onset": onset + frame_offset,
-                    "apex": apex + frame_offset,
-                    "offset": offset + frame_offset,
-                    "score": round(float(score), 6),
-                }
-            )
+    for kind, onset, offset, score in proposals(activations, spans, fps, config, calibration):
+        if blinks and is_blink(motion, onset, offset, config.eye_region, config.blink_ratio):
+            continue
+        curve = curves["expression" if config.label_by == "duration" else kind]
+        apex = onset + int(np.argmax(curve[onset : offset + 1]))
+        out.append(
+            {
+                "kind": kind,
+                "onset": onset + frame_offset,
+                "apex": apex + frame_offset,
+                "offset": offset + frame_offset,
+                "score": round(float(score), 6),
+            }
+        )
     out.sort(key=lambda d: -d["score"])
     return out[: config.max_proposals]

@@ -230,8 +230,8 @@ def predict(
     checkpoint: Checkpoint, video: VideoInput, device: str | None = None
 ) -> tuple[list[dict], dict[str, np.ndarray]]:
     """Intervals [{kind, onset, apex, offset, score}] in the video's own frame indices, best
-    first, and per-frame curves: "ME", "MaE" (class activation x saliency), "attention",
-    "a_img", "a_flow"."""
+    first, and per-frame curves: "ME", "MaE" (class activation x saliency), "expression" (their
+    sum), "attention", "a_img", "a_flow"."""
     config = checkpoint.config
     dev = pick_device(device)
     x = snippet_inputs(video, config)
@@ -239,11 +239,10 @@ def predict(
     out = net(to_tensors(x, checkpoint.norm, dev))
     a = out.attention
     act = (out.probs[:, :2] * a[:, None]).cpu().numpy()
-    scale = np.asarray(checkpoint.norm.get("act_scale", [1.0] * len(CLASSES)))
-    cuts = checkpoint.norm.get("score_cut")
     frames = np.arange(x.n_frames)
     centres = snippet_centres(x.n_snip, x.step, config)
     curves = {kind: np.interp(frames, centres, act[:, c]) for c, kind in enumerate(CLASSES)}
+    curves["expression"] = np.interp(frames, centres, act.sum(1))
     for name, seq in (("attention", a), ("a_img", out.a_img), ("a_flow", out.a_flow)):
         curves[name] = np.interp(frames, centres, seq.cpu().numpy())
     spans = snippet_frames(x.n_snip, x.step, x.n_frames, config)
@@ -252,4 +251,5 @@ def predict(
         raise ValueError(
             f"video {video.video_id!r}: eye_region {config.eye_region} but motion has {motion.shape[1]} columns"
         )
-    return decode(act / scale, spans, curves, video.fps, config, video.offset, motion, cuts), curves
+    calibration = checkpoint.norm if config.calibrate else None
+    return decode(act, spans, curves, video.fps, config, video.offset, motion, calibration), curves

@@ -20,6 +20,8 @@ from .decode import MediaError
 VERSION = 1
 CHUNK_SIZE = 64
 JPEG_QUALITY = 88
+OVERVIEW_HEIGHT = 64  # pixels of the overview strip's thumbnails
+OVERVIEW_COUNT = 200  # thumbnails in the strip
 
 
 def chunk_name(index: int) -> str:
@@ -94,11 +96,15 @@ class ChunkWriter:
         self.size = size
         self.pending: list[bytes] = []
         self.chunk = -1
+        self.on_disk: tuple[int, bool] = (-1, False)  # (chunk, exists): one stat per chunk, not per frame
         folder.mkdir(parents=True, exist_ok=True)
 
     def needs(self, index: int) -> bool:
         """False when the chunk holding `index` is already complete on disk."""
-        return not (self.folder / chunk_name(index // self.chunk_size)).exists()
+        chunk = index // self.chunk_size
+        if self.on_disk[0] != chunk:
+            self.on_disk = (chunk, (self.folder / chunk_name(chunk)).exists())
+        return not self.on_disk[1]
 
     def add(self, index: int, image: np.ndarray) -> None:
         chunk, position = divmod(index, self.chunk_size)
@@ -121,7 +127,7 @@ class ChunkWriter:
             self.pending = []
 
 
-def overview_indices(frame_count: int, count: int = 200) -> list[int]:
+def overview_indices(frame_count: int, count: int = OVERVIEW_COUNT) -> list[int]:
     return sorted({int(round(i)) for i in np.linspace(0, frame_count - 1, min(count, frame_count))})
 
 
@@ -171,18 +177,29 @@ _REDUCED = {
 }
 
 
-def write_overview(store: FrameStore, height: int = 64, count: int = 200) -> list[int]:
-    """One-row strip of evenly spaced thumbnails for the timeline; returns their frame indices.
+def overview_size(width: int, height: int, thumb_height: int = OVERVIEW_HEIGHT) -> tuple[int, int]:
+    """(width, height) of one overview thumbnail of a width x height display frame."""
+    return max(1, round(width * thumb_height / height)), thumb_height
 
-    Thumbnails are decoded at a reduced JPEG scale (1/2, 1/4, 1/8), several times faster than full.
-    """
+
+def write_strip(folder: Path, thumbs: list[np.ndarray]) -> None:
+    """The overview strip: thumbnails side by side in one JPEG."""
+    write_atomic(folder / "overview.jpg", encode_jpeg(np.hstack(thumbs), 85))
+
+
+def write_overview(
+    store: FrameStore, height: int = OVERVIEW_HEIGHT, count: int = OVERVIEW_COUNT
+) -> list[int]:
+    """Overview strip of a finished store, evenly spaced; returns the frame indices (ingest makes
+    its thumbnails while it decodes instead). Decoded at a reduced JPEG scale (1/2, 1/4, 1/8),
+    several times faster than full."""
     indices = overview_indices(len(store), count)
     factor = next(f for f in (8, 4, 2, 1) if int(store.manifest["height"]) / f >= height)
     flags = _REDUCED[(bool(store.manifest["grayscale"]), factor)]
+    size = overview_size(int(store.manifest["width"]), int(store.manifest["height"]), height)
     thumbs = []
     for k in indices:
         image = cv2.imdecode(np.frombuffer(store.frame_jpeg(k), np.uint8), flags)
-        width = max(1, round(int(store.manifest["width"]) * height / int(store.manifest["height"])))
-        thumbs.append(cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA))
-    write_atomic(store.path / "overview.jpg", encode_jpeg(np.hstack(thumbs), 85))
+        thumbs.append(shrink(image, size))
+    write_strip(store.path, thumbs)
     return indices

@@ -30,6 +30,7 @@ REGION_BOXES: dict[str, list[tuple[float, float, float, float]]] = {
 }
 REGIONS = list(REGION_BOXES)
 FACE_BOX = (0.12, 0.15, 0.88, 0.90)
+FLOW_MARGIN = 8  # pixels of context around the face box for the flow
 DIS_PRESETS = {
     "ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
     "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
@@ -52,14 +53,24 @@ def region_masks(size: int = 128) -> np.ndarray:
 class FlowMeter:
     """Per-region head-motion-free flow magnitude between two aligned grayscale crops."""
 
-    def __init__(self, size: int = 128, method: str = "dis", preset: str = "medium") -> None:
-        masks = region_masks(size).reshape(len(REGIONS), -1).astype(np.float32)
-        self.region_weights = (masks / masks.sum(1, keepdims=True)).T  # (size*size, R): means as one product
+    def __init__(
+        self, size: int = 128, method: str = "dis", preset: str = "medium", margin: int = FLOW_MARGIN
+    ) -> None:
+        # Flow is computed on the face box plus a margin only: nothing outside it is read, and a
+        # smaller image costs less.
+        x0, y0, x1, y1 = FACE_BOX
+        self.window = (
+            slice(max(0, round(y0 * size) - margin), min(size, round(y1 * size) + margin)),
+            slice(max(0, round(x0 * size) - margin), min(size, round(x1 * size) + margin)),
+        )
+        masks = region_masks(size)[:, self.window[0], self.window[1]]
+        masks = masks.reshape(len(REGIONS), -1).astype(np.float32)
+        self.region_weights = (masks / masks.sum(1, keepdims=True)).T  # (pixels, R): means as one product
         ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / size
-        self.grid = np.stack([xs, ys, np.ones_like(xs)], axis=-1)  # (size, size, 3) affine design
+        self.grid = np.stack([xs, ys, np.ones_like(xs)], axis=-1)[self.window]  # (h, w, 3) affine design
         sample = np.zeros((size, size), bool)
         sample[::3, ::3] = True
-        self.sample = sample & _mask(size, [FACE_BOX])
+        self.sample = (sample & _mask(size, [FACE_BOX]))[self.window]
         self.design = self.grid[self.sample]
         self.pseudo_inverse = np.linalg.pinv(self.design)
         self.quantile_index = int(0.75 * (len(self.design) - 1))
@@ -79,7 +90,9 @@ class FlowMeter:
             raise MediaError(f"unknown flow method '{method}' (dis, farneback, tvl1)")
 
     def measure(self, previous: np.ndarray, current: np.ndarray) -> np.ndarray:
-        flow = self._flow(previous, current)
+        flow = self._flow(
+            np.ascontiguousarray(previous[self.window]), np.ascontiguousarray(current[self.window])
+        )
         flow = flow - self.grid @ self._head_motion(flow)
         magnitude = cv2.magnitude(flow[..., 0], flow[..., 1])
         return (magnitude.reshape(-1) @ self.region_weights).astype(np.float32)

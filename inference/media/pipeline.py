@@ -39,15 +39,20 @@ from .framestore import (
     ChunkWriter,
     FrameStore,
     display_size,
+    overview_indices,
+    overview_size,
+    shrink,
     unpack_chunk,
     write_atomic,
-    write_overview,
+    write_strip,
 )
 from .motion import REGIONS, FlowMeter
 
 SEAM = 8  # frames decoded before a part's start to warm up tracking, alignment and flow
 LANDMARK_SCALE = 16.0  # landmarks stored as uint16 in 1/16 pixel: compact and exact to 0.06 px
 NO_FACE_FRAMES = 60  # a source whose first this-many frames hold no face fails with "no face found"
+FORMAT_VERSION = 2  # of the outputs; a folder written by another version is redone, not resumed
+TRACK_KEYS = ["landmarks", "boxes", "presence", "flags", "transforms"]
 OUTPUTS = ["chunks", "crops", "parts", "done", "track.npz", "motion.npz", "overview.jpg", "manifest.json"]
 
 Progress = Callable[[str, float], None]
@@ -100,7 +105,13 @@ def _same_source(out: Path, info: SourceInfo, settings: Settings) -> bool:
 def _probe_record(info: SourceInfo, settings: Settings) -> dict:
     path = Path(info.path)
     stamp = path.stat().st_mtime_ns if path.is_file() else None
-    return {"source": asdict(info), "size": path.stat().st_size, "mtime": stamp, "settings": asdict(settings)}
+    return {
+        "version": FORMAT_VERSION,
+        "source": asdict(info),
+        "size": path.stat().st_size,
+        "mtime": stamp,
+        "settings": asdict(settings),
+    }
 
 
 def _parts(frame_count: int, workers: int, chunk_size: int) -> list[tuple[int, int]]:
@@ -236,9 +247,12 @@ def _run_parts(
                 stderr=log,
             )
     try:
-        while any(child.poll() is None for child in children.values()):
+        while running := [child for child in children.values() if child.poll() is None]:
             report(frames_done())
-            time.sleep(0.25)
+            try:  # returns as soon as that child ends, so the last one's end is not waited out
+                running[0].wait(timeout=0.25)
+            except subprocess.TimeoutExpired:
+                pass
     finally:
         for child in children.values():
             if child.poll() is None:
@@ -275,6 +289,13 @@ def process_part(out: Path, name: str, on_progress: Callable[[int], None] | None
     flags = np.zeros(n, np.uint8)
     transforms = np.full((n, 2, 3), np.nan, np.float32)
     motion = np.zeros((n, len(REGIONS)), np.float32)
+    # overview thumbnails are made from the decoded frames here, not re-read from the chunks later
+    thumb_size = overview_size(*shown)
+    thumb_index = [k for k in overview_indices(info.frame_count) if start <= k < stop]
+    thumb_slot = {k: i for i, k in enumerate(thumb_index)}
+    thumbs = np.zeros(
+        (len(thumb_index), thumb_size[1], thumb_size[0]) + (() if info.grayscale else (3,)), np.uint8
+    )
     progress_file = part_file(out, name, "progress")
     previous_gray: np.ndarray | None = None
     previous_crop: np.ndarray | None = None
@@ -304,6 +325,8 @@ def process_part(out: Path, name: str, on_progress: Callable[[int], None] | None
             motion[j] = values
         frames.add(k, frame)
         crops.add(k, crop)
+        if (slot := thumb_slot.get(k)) is not None:
+            thumbs[slot] = shrink(frame, thumb_size)
         if (j + 1) % settings.chunk_size == 0 or j + 1 == n:
             write_atomic(progress_file, str(j + 1).encode())
             if on_progress:
@@ -340,19 +363,21 @@ def process_part(out: Path, name: str, on_progress: Callable[[int], None] | None
         flags=flags,
         transforms=transforms,
         motion=motion,
+        thumbs=thumbs,
+        thumb_index=np.array(thumb_index, np.int64),
     )
     os.replace(tmp, part_file(out, name, "npz"))
 
 
 def _finalize(out: Path, info: SourceInfo, settings: Settings, ranges: list[tuple[int, int]]) -> IngestResult:
     parts = [np.load(part_file(out, _part_name(*r), "npz")) for r in ranges]
-    track = {key: np.concatenate([p[key] for p in parts]) for key in parts[0].files if key != "motion"}
+    track = {key: np.concatenate([p[key] for p in parts]) for key in TRACK_KEYS}
     values = np.concatenate([p["motion"] for p in parts])
     n = len(values)
     if n != info.frame_count:
         raise MediaError(f"{Path(info.path).name}: decoded {n} frames, expected {info.frame_count}")
-    with open(out / "track.tmp.npz", "wb") as f:
-        np.savez_compressed(
+    with open(out / "track.tmp.npz", "wb") as f:  # not compressed: 25 % larger, written 20x faster
+        np.savez(
             f,
             **track,
             landmark_scale=np.float32(LANDMARK_SCALE),
@@ -378,7 +403,8 @@ def _finalize(out: Path, info: SourceInfo, settings: Settings, ranges: list[tupl
         "first_frame_number": info.first_frame_number,
         "crop_size": settings.crop_size,
     }
-    manifest["overview_frames"] = write_overview(FrameStore(out, manifest=manifest))
+    write_strip(out, list(np.concatenate([p["thumbs"] for p in parts])))
+    manifest["overview_frames"] = np.concatenate([p["thumb_index"] for p in parts]).tolist()
     write_atomic(out / "manifest.json", json.dumps(manifest, indent=1).encode())
 
     found = track["flags"] > 0
