@@ -14,12 +14,17 @@ not. `uptime` is printed before and after.
 
     .venv/bin/python bench/bench_ingest.py [--workdir DIR] [--seconds 60] [--samm-frames 1000]
 
-Measured 2026-12-07, shared 2-core machine, load average 3-5 (wall figures are loaded; CPU ms/f
-less so). Alternating the previous commit (5984f49) and this one, 3 pairs, 640x480, 2 processes,
-DIS medium: 47-76 vs 53-113 fps, CPU 13.0-16.7 vs 10.3-12.5 ms/frame (about -20 %); raw decode
-360-830 fps, so 6-12x decode. Full runs back to back: 2040x1088 2 processes 33-35 -> 20-22 CPU
-ms/frame (display downscale); DIS fast 2p at 640x480: 7.6-9.1 ms/frame. Peak RSS: parent
-~150 MB, each part ~170 MB (640x480) / ~230 MB (2040x1088), independent of length.
+Measured 2026-12-07 12:43, quiet 2-core machine (load average 0.8-1.2), this version:
+  640x480 60 s:    decode 1,086 fps (1.7 s); 2 processes DIS medium 371 fps, 2.93x decode, 5.4 CPU ms/f;
+                   1 process 251 fps (4.34x); 2 processes DIS fast 443 fps (2.45x)
+  2040x1088 1,000: decode 324 fps; 2 processes DIS medium 156 fps, 2.08x decode
+  peak RSS: parent 135 MB, each part 154 MB (640x480) / 206 MB (2040x1088)
+Decode speed on this (virtual) machine drifts: the same decode took 1.24 s at 12:10 and 1.58-1.72 s
+from 12:30 on, while the previous pipeline (cv2.dnn face graphs, flow on the whole crop, overview
+re-read from the chunks) took 6.08 s both times; this one 4.6-4.9 s, i.e. 3.7-3.95x even against the
+fastest decode seen. Where the 640x480 time goes, one part, per frame (cProfile, 1 core): DIS flow
+1.3-1.5 ms, display JPEG 0.75, decode + BGR 0.85, face mesh every 2nd frame 0.7 (LiteRT), crop warp,
+head-motion fit and region means 0.5, the rest Python.
 """
 
 from __future__ import annotations

@@ -8,43 +8,34 @@ once with video-level labels only and once with frame-level labels, and is score
 subject with inference.metrics.spotting (IoU >= 0.5, one-to-one, pooled).
 
     PYTHONPATH=. .venv/bin/python bench/bench_mcwes.py [--subjects 4] [--epochs 30] [--seeds 0,1,2]
-        [--modes video,frame] [--device cpu]
+        [--modes video,frame] [--device cpu] [--first-subject 0] [--label-by duration,cas] [--save DIR]
 
-Measured 2026-12-07 (2-core machine shared by ~7 people, load average 7-15: "loaded" figures),
-30 epochs, 4 subjects x 4 videos, defaults, nothing tuned on these folds; one process per mode
-and seed, each printing the baseline on the same videos:
-  labels      ME F1  MaE F1  overall F1 (TP/FP/FN)   median epoch (12 videos)
-  video s0    0.108  0.706   0.296 ( 8/26/12)        6.8 s
-  video s1    0.300  0.737   0.513 (10/ 9/10)        7.0 s
-  video s2    0.308  0.842   0.483 (14/24/ 6)        2.9 s
-  frame s0    0.957  0.824   0.900 (18/ 2/ 2)        6.4 s
-  baseline    0.429  0.941   0.548 (20/33/ 0)
-Video-level labels: mean overall F1 0.431 over 3 seeds, under the baseline's 0.548 (the issue's
-goal is not reached); MaE is found (F1 0.71-0.84), MEs mostly not (F1 0.11-0.31, FP-heavy).
+Measured 2026-12-07 (afternoon, quiet 2-core machine; two bench processes at once), 30 epochs,
+4 subjects x 4 videos, LOSO, defaults (video-level labels decode by duration, frame-level per class),
+overall F1 (TP/FP/FN) for seeds 0 / 1 / 2, baseline on the same videos:
+  subjects        video-level labels                  frame-level labels      baseline
+  4-7 (dev)       0.638  0.533  0.649  (mean 0.607)   0.900  0.857  0.895     0.493 (17/32/3)
+  0-3             0.773  0.837  0.732  (mean 0.781)   0.900  0.865  0.821     0.541 (20/34/0)
+  8-11 (fresh)    0.619  0.578  0.564  (mean 0.587)   0.757  0.800  0.789     0.528 (19/33/1)
+ME F1 with video-level labels 0.44-0.87 (baseline 0.40-0.44), MaE 0.57-0.89. Median epoch 0.35-0.53 s
+(12 training videos), prediction 55-75x real time including snippet pre-processing.
+The choice of decoding was made on subjects 4-7 only (--first-subject 4): with video-level labels,
+per-class decoding scored 0.333 / 0.152 / 0.230 there and decoding by duration 0.638 / 0.533 / 0.649;
+with frame-level labels per class 0.900 / 0.857 / 0.895 and by duration 0.723 / 0.780 / 0.708.
+Subjects 0-3 had been used for earlier choices (the MIL fixes below); 8-11 were run once, after.
+Why per-class decoding failed with weak labels (printed per fold, subjects 4-7): the expression
+curve (p_ME + p_MaE) * a sat on every true ME and MaE with sharp edges, but the CAS put whole MEs
+into its MaE class (fold s5), or an ME's onset and offset bursts into ME and its apex into MaE
+(fold s6), or fired ME on neutral stretches (folds s4, s7); decoding by duration keeps what the
+weak model does well (where) and takes the ME/MaE split from the definition (<= 0.5 s).
 
 History: before 2026-12-07 the video-level run scored 0 TP (2026-11-30, seed 0) and 0.167 when
 re-run on 2026-12-07 (7/57/13): in 2 of 4 folds training collapsed to all-background (loss stuck
-near 0.8, every p_ME and p_MaE ~0, held-out activations 0). Causes found: the MIL background term
-("top half of p_bg * (1 - a) is 1") dominated the first epochs and switched foreground off
-everywhere, and the clamp in the BCE then cut the gradient that positive videos send to a dead
-class. Tried on the two collapsed folds (s1, s3), seed 0, before the fix, all still collapsed:
-batch of 1 video (4x the steps), lr 3e-3, no duration term, MIL only (no consistency terms),
-blank crops (motion stream only), squash instead of clamp alone, background term without the
-(1 - a) factor; seeds 1 and 2 on fold s1: 0 TP and 1 TP. Removing the background term: final
-fold losses 0.20-0.45 in all 12 fold trainings above (collapsed folds had sat at 0.79-0.86). The
-calibrated score cut also sat at the floor when negative videos had no proposal (fixed: the floor
-is no candidate). Frame-level rose from 0.821 (2026-11-30) to 0.900 and the baseline on the same
-videos from 0.493 to 0.548; other code changed meanwhile, so neither change is attributed.
-Epoch times vary 2.9-7.0 s with the machine's load, not with the seed.
-Same code on 4 other subjects (seed families 4-7, never used for a choice above): video-level
-overall F1 0.392 (seed 0) and 0.291 (seed 1), baseline 0.493. The misses are MEs: their weak
-activation is two short bursts (onset, offset) with a dip at the apex, so proposals are ME
-fragments too short for IoU 0.5, plus ME proposals at MaE onsets/offsets; none sat on a blink in
-the folds inspected (s0, s3). Dropping ME proposals that overlap a stronger MaE did not help on
-those 4 subjects (more FP under the 10-per-video cap) and was left out. A grey closing of the
-ME activation over 5 snippets before decoding (bridging the apex dip; width picked on those 4
-subjects from 3 and 5) raised them to 0.471 / 0.327, and these folds, re-decoded, to 0.353 /
-0.465 / 0.509 (seeds 0 / 1 / 2; mean 0.442 vs 0.431): too small and mixed a gain to keep.
+near 0.8, every p_ME and p_MaE ~0, held-out activations 0), because the MIL background term
+("top half of p_bg * (1 - a) is 1") dominated the first epochs and the clamp in the BCE then cut
+the gradient that positive videos send to a dead class; removing the term and squashing instead
+of clamping fixed it (all 12 fold trainings converge). With per-class decoding that gave 0.296 /
+0.513 / 0.483 on subjects 0-3 (loaded machine), under the baseline's 0.548.
 """
 
 from __future__ import annotations
