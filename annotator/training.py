@@ -85,7 +85,34 @@ def training_set(dataset: Dataset, mode: str) -> list[dict]:
             "frames": "label intervals on some videos",
         }[mode]
         raise SpottingError(f"Dataset {dataset.name} has no training labels for mode {mode!r}: {need}.")
+    if mode != "frames" and (problem := _contrast_problem(items)):
+        raise SpottingError(f"Weak labels cannot train MC-WES: {problem}.")
     return items
+
+
+def _contrast_problem(items: list[dict], without_subject: str | None = None) -> str | None:
+    """inference.mcwes.labels.contrast_problem of the training items, from their labels alone."""
+    from inference.mcwes import VideoInput
+    from inference.mcwes.labels import contrast_problem
+
+    return contrast_problem(
+        [
+            VideoInput(
+                fps=1.0,
+                n_frames=item["video"].frame_count,
+                labels=item["labels"],
+                intervals=item["intervals"],
+                windows=item["windows"],
+                video_id=str(item["video"].pk),
+            )
+            for item in items
+            if without_subject is None or _subject_code(item["video"]) != without_subject
+        ]
+    )
+
+
+def _subject_code(video: Video) -> str:
+    return video.subject.code if video.subject_id else f"video-{video.pk}"
 
 
 def video_input(item: dict):
@@ -102,7 +129,7 @@ def video_input(item: dict):
         intervals=item["intervals"],
         windows=item["windows"],
         video_id=str(video.pk),
-        subject=video.subject.code if video.subject_id else f"video-{video.pk}",
+        subject=_subject_code(video),
     )
 
 
@@ -200,6 +227,11 @@ def train_mcwes(
     folds = subjects if loso else []
     if loso and len(subjects) < 2:
         raise SpottingError(f"Leave-one-subject-out needs videos of two subjects or more; found {subjects}.")
+    for held in folds if mode != "frames" else []:  # every fold's training set, before any epoch
+        if problem := _contrast_problem(items, without_subject=held):
+            raise SpottingError(
+                f"Weak labels cannot train MC-WES (leave-one-subject-out fold without subject {held}): {problem}."
+            )
     total = (len(folds) + 1) * epochs
 
     epoch_times: list[float] = []

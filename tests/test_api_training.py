@@ -5,7 +5,7 @@ import pytest
 
 from annotator.models import Job, ModelCheckpoint, Role, Video, WeakLabel
 from annotator.models.videos import IngestState
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, VideoFactory
 from tests.test_mol_jobs import register
 
 
@@ -40,6 +40,10 @@ def test_training_is_checked_and_queued_like_the_model_page(dataset, member, api
 
     Video.objects.filter(pk=video.pk).update(ingest_state=IngestState.READY)
     WeakLabel.objects.create(video=video, contains_me=True, contains_mae=False)
+    alone = train(annotator, dataset, "mcwes", labels="video", epochs=5, loso=False)
+    assert alone.status_code == 400 and "all 1 training videos or windows contain ME" in str(alone.json())
+    plain = VideoFactory(dataset=dataset, ingest_state=IngestState.READY)
+    WeakLabel.objects.create(video=plain, contains_me=False, contains_mae=False)
     mcwes = train(annotator, dataset, "mcwes", labels="video", epochs=5, loso=False)
     assert mcwes.status_code == 202
     params = Job.objects.get(pk=mcwes.json()["job"]).params

@@ -22,7 +22,7 @@ from inference.mcwes.calibrate import best_cut, fit_decoding
 from inference.mcwes.checkpoint import LEGACY
 from inference.mcwes.data import canonical_index, snippet_frames, snippet_inputs
 from inference.mcwes.decode import decode, duration_kind, is_blink, soft_nms
-from inference.mcwes.labels import snippet_targets
+from inference.mcwes.labels import contrast_problem, snippet_targets
 from inference.mcwes.losses import (
     distribution_consistency,
     duration_consistency,
@@ -350,6 +350,22 @@ def test_weak_labels_and_windows():
     subs = split_windows(v)
     assert [s.length for s in subs] == [20, 20, 20] and subs[2].offset == 40
     assert subs[2].intervals == [{"kind": "MaE", "onset": 0, "offset": 15}]
+
+
+def test_weak_labels_need_videos_with_and_without_each_present_class():
+    me, plain = make_video(0, True), make_video(1, False)
+    assert contrast_problem([me, plain]) is None
+    assert contrast_problem([plain, make_video(2, False)]) == (
+        "none of the 2 training videos or windows contains an ME or an MaE"
+    )
+    assert "all 1 training videos or windows contain ME;" in contrast_problem([me])
+    # windows count one by one: one video tagged in a window with and a window without an ME
+    windowed = make_video(3, True)
+    windowed.windows = [(0, 29, {"ME": 0, "MaE": 0}), (30, 59, {"ME": 1, "MaE": 0})]
+    assert contrast_problem([windowed]) is None
+    with pytest.raises(ValueError, match="weak labels cannot train MC-WES: all 1 training videos"):
+        train([me], tiny_config())
+    train([me], tiny_config(supervision="frame", epochs=1))  # frame labels hold their own contrast
 
 
 def test_snippet_targets_for_frame_supervision():

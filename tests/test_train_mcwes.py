@@ -39,20 +39,38 @@ def test_a_dataset_without_weak_labels_is_refused_with_what_to_add(dataset):
         call_command("train", "--model", "mcwes", "--dataset", dataset.name, "--name", "taken", "--now")
 
 
+# weak labels teach by contrast: ME only, MaE only, nothing (each LOSO fold keeps both contrasts)
+CONTRASTED = {"seeds": (1, 2, 3), "mixes": {1: (1, 0), 2: (0, 1), 3: (0, 0)}}
+
+
+def test_weak_labels_without_contrast_are_refused_before_training(dataset):
+    tag_videos(ingest_videos(dataset))  # both videos hold an ME and an MaE
+    with pytest.raises(CommandError, match="all 2 training videos or windows contain ME and MaE; tag some"):
+        call_command("train", "--model", "mcwes", "--dataset", dataset.name, "--epochs", "1", "--now")
+    videos = ingest_videos(dataset, seeds=(3,), mixes={3: (0, 0)})
+    tag_videos(videos)  # now a video without expressions: the whole set has contrast, a fold not
+    with pytest.raises(CommandError, match="fold without subject 03\\): all 2 training videos"):
+        call_command(
+            "train", "--model", "mcwes", "--dataset", dataset.name, "--epochs", "1", "--loso", "--now"
+        )
+    assert not ModelCheckpoint.objects.exists()
+    assert "epoch" not in (Job.objects.filter(kind="train").last().message or "")
+
+
 def test_loso_training_registers_a_checkpoint_that_prelabels(dataset):
-    videos = ingest_videos(dataset)
+    videos = ingest_videos(dataset, **CONTRASTED)
     tag_videos(videos)
     call_command("train", "--model", "mcwes", "--dataset", dataset.name, "--epochs", "1", "--loso", "--now")
     record = ModelCheckpoint.objects.get(dataset=dataset)
     path = Path(settings.MEDIA_ROOT) / record.file
     assert record.kind == "mcwes" and record.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert record.metrics["protocol"] == "leave-one-subject-out" and record.metrics["folds"] == 2
+    assert record.metrics["protocol"] == "leave-one-subject-out" and record.metrics["folds"] == 3
     pooled = record.metrics["pooled"]["overall"]
     truths = sum(v.intervals.count() for v in videos)
     assert pooled["tp"] + pooled["fn"] == truths
     data = record.training_data
-    assert data["label_mode"] == "video" and data["subjects"] == ["01", "02"] and data["epochs"] == 1
-    assert data["snippet_cache"] == {"reused": 0, "written": 2} and data["seconds_per_epoch"] > 0
+    assert data["label_mode"] == "video" and data["subjects"] == ["01", "02", "03"] and data["epochs"] == 1
+    assert data["snippet_cache"] == {"reused": 0, "written": 3} and data["seconds_per_epoch"] > 0
     job = Job.objects.get(kind="train")
     assert job.queue == "models" and job.stage == "done" and job.result["checkpoint"] == record.pk
 
@@ -60,7 +78,7 @@ def test_loso_training_registers_a_checkpoint_that_prelabels(dataset):
     call_command(
         "train", "--model", "mcwes", "--dataset", dataset.name, "--epochs", "1", "--name", "again", "--now"
     )
-    assert ModelCheckpoint.objects.get(name="again").training_data["snippet_cache"]["reused"] == 2
+    assert ModelCheckpoint.objects.get(name="again").training_data["snippet_cache"]["reused"] == 3
 
     call_command(
         "prelabel", "--model", "mcwes", "--checkpoint", str(record.pk), "--dataset", dataset.name, "--now"
@@ -73,7 +91,7 @@ def test_loso_training_registers_a_checkpoint_that_prelabels(dataset):
 
 
 def test_an_interrupted_training_registers_nothing_and_resumes_on_retry(dataset, monkeypatch):
-    tag_videos(ingest_videos(dataset, seeds=(1,)))
+    tag_videos(ingest_videos(dataset, **CONTRASTED))
     seen = []
     original = JobContext.progress
 

@@ -102,3 +102,22 @@ def video_labels(video: VideoInput) -> np.ndarray:
         lab = weak_labels_from_intervals(video.intervals)
         return np.array([lab[c] for c in CLASSES], dtype=np.float32)
     raise ValueError(f"video {video.video_id!r}: no labels and no intervals to train from")
+
+
+def contrast_problem(videos: list[VideoInput]) -> str | None:
+    """Why these videos' weak labels cannot teach MIL what an expression is, or None.
+
+    Top-k pooling learns a class from the difference between videos (or windows) that contain it
+    and videos that do not: with no expression at all, or a class in every one of them, any
+    activation fits the labels and the score cut has nothing to separate."""
+    subs = [sub for v in videos for sub in split_windows(v)]
+    labels = np.stack([video_labels(v) for v in subs]) if subs else np.zeros((0, len(CLASSES)))
+    if not labels.any():
+        return f"none of the {len(subs)} training videos or windows contains an ME or an MaE"
+    everywhere = [c for c, column in zip(CLASSES, labels.T, strict=True) if column.all()]
+    if everywhere:
+        return (
+            f"all {len(subs)} training videos or windows contain {' and '.join(everywhere)}; tag some "
+            "that hold nothing or only the other kind"
+        )
+    return None

@@ -20,7 +20,7 @@ from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .config import CLASSES, MCWESConfig
 from .data import SnippetInputs, VideoInput, snippet_centres, snippet_frames, snippet_inputs, validate
 from .decode import decode
-from .labels import snippet_targets, split_windows, video_labels
+from .labels import contrast_problem, snippet_targets, split_windows, video_labels
 from .losses import (
     class_prototypes,
     distribution_consistency,
@@ -127,6 +127,8 @@ def train(
         config = replace(config, n_regions=int(first.shape[1]))
     dev = pick_device(device)
     expanded, inputs = _prepare(videos, config, cache)
+    if config.supervision == "video" and (problem := contrast_problem(expanded)):
+        raise ValueError(f"weak labels cannot train MC-WES: {problem}")
     labels = [torch.as_tensor(video_labels(v), device=dev) for v in expanded]
     targets: list[torch.Tensor | None] = [None] * len(expanded)
     if config.supervision == "frame":
