@@ -1,6 +1,6 @@
 """Embedded run: the web server and one Celery worker (with the sweeper's beat) side by side.
 
-Both stop together on Ctrl-C. Production runs these as separate processes (see README).
+Both stop together on Ctrl-C or SIGTERM (so `kill` of this script leaves no orphan). Production runs these as separate processes (see README).
 """
 
 import os
@@ -15,6 +15,7 @@ PY = sys.executable
 
 
 def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # runs the finally below, as Ctrl-C does
     var = Path(os.environ.get("MESTUDIO_VAR_DIR", ROOT / "var"))
     var.mkdir(parents=True, exist_ok=True)
     worker = subprocess.Popen(
