@@ -406,6 +406,22 @@ def test_many_lanes_scroll_under_a_fixed_ruler(open_page, member, dataset, crowd
     )
     assert Interval.objects.get(pk=other.pk).offset == 230
 
+    def in_view(label: str) -> bool:
+        found, layout = lane(page, label), state(page, "layout")
+        return layout["rulerHeight"] <= found["y"] and found["y"] + found["h"] <= layout["viewHeight"]
+
+    assert not in_view("ME")
+    page.keyboard.press("k")  # other -> ME: the interval moves to the top lane, which comes into view
+    wait_until(page, "window.mestudioTimeline.selected?.kind === 'ME'")
+    assert in_view("ME")
+    for _ in range(3):  # ME -> MaE -> blink -> other: back at the bottom, in view again
+        page.keyboard.press("k")
+    wait_until(
+        page,
+        "window.mestudioTimeline.selected?.kind === 'other' && window.mestudioTimeline.pendingCount === 0",
+    )
+    assert in_view("other") and Interval.objects.get(pk=other.pk).kind == "other"
+
     show_lane(page, "cheeks")
     page.keyboard.press("Home")
     page.keyboard.press("n")  # selecting an interval brings its lane into view

@@ -310,7 +310,9 @@ export class Timeline {
           this.newKind = next(this.newKind);
           return this.requestDraw();
         }
-        return this.editSelected({ kind: next(sel.item.kind) });
+        this.editSelected({ kind: next(sel.item.kind) });
+        const moved = this.selectedItem(); // now in its new kind's lane: bring that lane into view
+        return moved && this.track.revealItem(moved.type, moved.item);
       }
       case "save":
         this.sync.retryAll();
