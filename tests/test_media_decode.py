@@ -110,6 +110,38 @@ def test_grayscale_source_stays_grayscale(tmp_path):
     assert len(frames) == spec.frame_count and frames[0].shape == (64, 96)
 
 
+@pytest.mark.parametrize(
+    "codec, pix_fmt, name, options",
+    [("libx264", "yuv420p", "g.mp4", {"crf": "18"}), ("mjpeg", "yuvj420p", "g.avi", {"q:v": "2"})],
+)
+def test_grey_pictures_in_a_colour_format_are_grayscale(tmp_path, media, codec, pix_fmt, name, options):
+    """A greyscale camera's footage encoded as 4:2:0 colour is grayscale, and decodes 2-D; colour
+    footage stays colour, also when it starts with black frames (a fade decides nothing)."""
+    grey = [
+        cv2.cvtColor(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+        for f in render_frames(_plain(3, 96, 64))
+    ]
+    info = probe(_encode(grey, tmp_path / name, codec, pix_fmt, **options))
+    assert info.grayscale
+    frames = [f for _, f in iter_frames(info)]
+    assert len(frames) == 30 and frames[0].shape == (64, 96)
+    with av.open(info.path) as container:  # the grey frame is the picture's luma, not another picture
+        as_colour = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)][5]
+    assert np.abs(frames[5].astype(int) - cv2.cvtColor(as_colour, cv2.COLOR_BGR2GRAY)).mean() < 1.5
+    _, files = media
+    assert not probe(files["h264"]).grayscale and not probe(files["mjpeg"]).grayscale
+    colour = list(render_frames(_plain(4, 96, 64)))
+    fade = [np.zeros_like(colour[0])] * 5 + colour
+    assert not probe(_encode(fade, tmp_path / f"fade_{name}", codec, pix_fmt, **options)).grayscale
+    card = grey[:5] + colour  # a grey title card, then colour (keyframes every 10 frames)
+    assert not probe(_encode(card, tmp_path / f"card_{name}", codec, pix_fmt, g="10", **options)).grayscale
+    folder = tmp_path / "grey_jpgs"  # 3-channel JPEGs of a grey picture
+    folder.mkdir()
+    for k, image in enumerate(grey[:3]):
+        cv2.imwrite(str(folder / f"img{k + 1}.jpg"), image)
+    assert probe(folder).grayscale
+
+
 def _write_with_pts(path: Path, pts: list[int], rate: int = 30) -> None:
     with av.open(str(path), "w") as container:
         stream = container.add_stream("mjpeg", rate=rate)

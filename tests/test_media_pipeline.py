@@ -258,7 +258,7 @@ def test_landmarks_between_meshes_are_interpolated_close_to_a_mesh_on_every_fram
     assert np.abs(load_motion(root / "one")[1] - load_motion(root / "every")[1]).max() < 0.1
 
 
-@pytest.mark.parametrize("source", ["jpg folder", "ffv1 mkv"])
+@pytest.mark.parametrize("source", ["jpg folder", "ffv1 mkv", "h264 mp4"])
 def test_grayscale_200_fps_recording(tmp_path, source):
     """SAMM-like: grayscale at 200 fps. Frames exact, stays grayscale, motion peaks in the events."""
     spec = _spec(
@@ -274,8 +274,10 @@ def test_grayscale_200_fps_recording(tmp_path, source):
     if source == "jpg folder":
         path, fps = tmp_path / "006_1", 200.0
         write_image_folder(spec, path, "006_{n:05d}.jpg", first_number=5562)
-    else:
+    elif source == "ffv1 mkv":
         path, fps = write_video(spec, tmp_path / "gray.mkv", "ffv1"), None
+    else:  # grey pictures in a 4:2:0 colour format: found grey, stored grey
+        path, fps = write_video(spec, tmp_path / "gray.mp4", "libx264"), None
     result = ingest(path, tmp_path / "out", fps=fps, workers=2, settings=SETTINGS)
     assert (result.frame_count, result.fps, result.grayscale) == (150, 200.0, True)
     assert result.face_found_ratio == 1.0

@@ -19,6 +19,8 @@ import numpy as np
 VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv"}
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp"}
 GRAY_PIX_FMTS = {"gray", "gray10le", "gray12le", "gray16le", "gray16be"}
+GREY_TEXTURE = 8.0  # grey-level standard deviation of a frame that shows something
+GREY_SPREAD = 3  # colour channels of a grey picture differ by at most this (compression noise)
 _LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
 
 
@@ -112,7 +114,7 @@ def _probe_video(path: Path, fps: float | None) -> SourceInfo:
             fps=float(fps),
             width=ctx.width,
             height=ctx.height,
-            grayscale=(ctx.pix_fmt or "") in GRAY_PIX_FMTS,
+            grayscale=(ctx.pix_fmt or "") in GRAY_PIX_FMTS or _grey_content(path, pts),
             vfr=vfr,
             codec=ctx.name,
         )
@@ -131,6 +133,44 @@ def _declared_seconds(
     if len(container.streams) == 1 and container.duration:
         return container.duration / 1e6
     return None
+
+
+def _grey_picture(bgr: np.ndarray) -> bool | None:
+    """Whether a colour image shows a grey picture (equal B, G and R up to compression noise);
+    None when it shows nothing to judge by (a blank or black frame)."""
+    sample = bgr[::4, ::4].astype(np.int16)
+    if sample.std() < GREY_TEXTURE:
+        return None
+    spread = np.abs(sample - sample.mean(axis=2, keepdims=True)).max(axis=2)
+    return bool(np.percentile(spread, 99.9) <= GREY_SPREAD)
+
+
+def _grey_content(path: Path, pts: list[int], frames: int = 30) -> bool:
+    """A colour-format stream that carries grey pictures (a greyscale camera's footage in H.264
+    4:2:0, say): the first frame with texture among the first `frames` is grey, and so are the
+    frames at the keyframes before the middle and the end (a grey title card first does not make a
+    colour recording grey). Blank frames (a fade from black) decide nothing; without a textured
+    frame the stream counts as colour, which loses nothing."""
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.thread_count = 1  # frame threads would decode several frames first
+        try:
+            verdict = None
+            for index, frame in enumerate(container.decode(stream)):
+                verdict = _grey_picture(frame.to_ndarray(format="bgr24", threads=1))
+                if verdict is not None or index + 1 >= frames:
+                    break
+            if not verdict:
+                return False
+            ordered = sorted(pts)
+            for target in (ordered[len(ordered) // 2], ordered[-1]):
+                container.seek(target, stream=stream, backward=True)
+                frame = next(container.decode(stream), None)
+                if frame is not None and _grey_picture(frame.to_ndarray(format="bgr24", threads=1)) is False:
+                    return False
+        except av.FFmpegError:
+            return False  # iter_frames reports the damage with its frame number
+    return True
 
 
 def _check_complete(path: Path, container, stream, pts: list[int], deltas: np.ndarray) -> None:
@@ -176,7 +216,7 @@ def _probe_folder(folder: Path, fps: float | None) -> SourceInfo:
         fps=float(fps) if fps else 0.0,
         width=first.shape[1],
         height=first.shape[0],
-        grayscale=first.ndim == 2,
+        grayscale=first.ndim == 2 or bool(_grey_picture(first)),
         first_frame_number=numbers[0],
         gaps=gaps,
         files=[name for _, name in numbered],
