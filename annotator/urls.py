@@ -38,6 +38,7 @@ urlpatterns = [
     path("videos/<int:video_id>/chunks/<int:index>", frames.video_chunk, name="video_chunk"),
     path("videos/<int:video_id>/frames/<int:index>.jpg", frames.video_frame, name="video_frame"),
     path("videos/<int:video_id>/overview.jpg", frames.video_overview, name="video_overview"),
+    path("videos/<int:video_id>/motion.f32", frames.video_motion, name="video_motion"),
     path("videos/<int:video_id>/face-track.json", enhance.video_face_track, name="video_face_track"),
     path("videos/<int:video_id>/enhance/<str:mode>.png", enhance.video_enhance, name="video_enhance"),
     path("datasets/<int:dataset_id>/review/", review.dataset_review, name="dataset_review"),

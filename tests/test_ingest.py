@@ -73,8 +73,12 @@ def test_cli_ingest_of_a_video_is_frame_exact(dataset, owner, clip, client):
     single = client.get(config["frames"]["frame_url"].format(index=59))
     assert single.status_code == 200 and single["Content-Type"] == "image/jpeg"
     assert client.get(config["frames"]["frame_url"].format(index=60)).status_code == 404
-    motion = client.get(config["motion_url"]).json()
-    assert set(motion["regions"]) >= {"brows", "eyes", "mouth"} and len(motion["values"]["mouth"]) == 60
+    motion = client.get(config["motion_url"])  # the timeline's: float32, region after region
+    regions, frames = motion["X-Motion-Regions"].split(","), int(motion["X-Motion-Frames"])
+    values = np.frombuffer(motion.content, "<f4").reshape(len(regions), frames)
+    api = client.get(f"/api/videos/{video.pk}/motion/").json()  # the API's JSON: the same numbers
+    assert set(regions) >= {"brows", "eyes", "mouth"} and frames == 60 and api["regions"] == regions
+    assert np.allclose(values, [api["values"][r] for r in regions], atol=1e-4) and values.max() > 0
     page = client.get(reverse("video_detail", args=[video.pk])).content.decode()
     assert (
         reverse("video_face", args=[video.pk]) in page

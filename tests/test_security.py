@@ -228,6 +228,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "video_motion_plot": READ,
         "video_move": CAN_VIEW,
         "video_overview": READ,
+        "video_motion": READ,
         "video_review": READ,
         "video_spotting": READ,
         "video_timeline_config": READ,

@@ -64,7 +64,7 @@ class Harness:
                        "frame_url": f"/videos/{v}/frames/{{index}}.jpg",
                        "overview_url": f"/videos/{v}/overview.jpg",
                        "overview_frames": f.overview_frames()},
-            "motion_url": f"/api/videos/{v}/motion/", "intervals_url": f"/api/intervals/?video={v}",
+            "motion_url": f"/videos/{v}/motion.f32", "intervals_url": f"/api/intervals/?video={v}",
             "interval_url": "/api/intervals/{id}/", "interval_create_url": "/api/intervals/",
             "revisions_url": "/api/intervals/{id}/revisions/",
             "predictions_url": f"/api/predictions/?video={v}",
@@ -74,18 +74,18 @@ class Harness:
         }  # fmt: skip
 
     def motion(self) -> bytes:
-        """Noise plus a bump per prediction, rendered once (a 100,000-frame video gives ~3 MB of JSON)."""
+        """Noise plus a bump per prediction, rendered once, as the app sends it: float32 per region."""
         if self._motion is None:
             rng = np.random.default_rng(0)
             n = self.frames.frame_count
-            values = {}
-            for r, region in enumerate(REGIONS):
+            values = np.empty((len(REGIONS), n), "<f4")
+            for r in range(len(REGIONS)):
                 signal = 0.05 * rng.random(n)
                 for p in self.store.predictions.values():
                     lo, hi = p["onset"], min(p["offset"] + 1, n)
                     signal[lo:hi] += (0.3 + 0.1 * r) * np.hanning(hi - lo)
-                values[region] = [round(float(x), 3) for x in signal]
-            self._motion = json.dumps({"regions": REGIONS, "fps": self.fps, "values": values}).encode()
+                values[r] = signal
+            self._motion = values.tobytes()
         return self._motion
 
 
@@ -97,7 +97,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", r"/videos/\d+/chunks/(?P<index>\d+)", "chunk"),
     ("GET", r"/videos/\d+/frames/(?P<index>\d+)\.jpg", "frame"),
     ("GET", r"/videos/\d+/overview\.jpg", "overview"),
-    ("GET", r"/api/videos/\d+/motion/", "motion"),
+    ("GET", r"/videos/\d+/motion\.f32", "motion"),
     ("GET", r"/api/intervals/", "intervals"),
     ("POST", r"/api/intervals/", "create"),
     ("PATCH", r"/api/intervals/(?P<id>\d+)/", "update"),
@@ -211,7 +211,15 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, self.harness.frames.overview_jpeg(), "image/jpeg", "public, max-age=3600")
 
     def do_motion(self, query: dict[str, str]) -> None:
-        self._send(200, self.harness.motion())
+        body = self.harness.motion()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Motion-Regions", ",".join(REGIONS))
+        self.send_header("X-Motion-Frames", str(self.harness.frames.frame_count))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_intervals(self, query: dict[str, str]) -> None:
         self._json(200, self.harness.store.all())

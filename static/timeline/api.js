@@ -48,4 +48,23 @@ export class Api {
   get(url) {
     return this.request("GET", url);
   }
+
+  /** Motion signals sent as raw float32, region after region: { regions, values: {region: Float32Array} }. */
+  async motion(url) {
+    let response;
+    try {
+      response = await fetch(url, { credentials: "same-origin" });
+    } catch (err) {
+      throw new ApiError(0, { detail: `network: ${err.message}` }, url);
+    }
+    if (!response.ok) throw new ApiError(response.status, { detail: response.statusText }, url);
+    const regions = (response.headers.get("X-Motion-Regions") || "").split(",").filter(Boolean);
+    const frames = Number(response.headers.get("X-Motion-Frames"));
+    const buffer = await response.arrayBuffer();
+    if (buffer.byteLength !== regions.length * frames * 4) {
+      throw new ApiError(response.status, { detail: "motion signals arrived incomplete" }, url);
+    }
+    const values = Object.fromEntries(regions.map((r, i) => [r, new Float32Array(buffer, i * frames * 4, frames)]));
+    return { regions, values };
+  }
 }

@@ -121,13 +121,14 @@ export class Timeline {
       }),
       this.api.get(this.config.predictions_url).catch((err) => this.failed("predictions", err, [])),
     ]);
-    // Motion is ~10 MB of JSON and seconds of server time on a 100,000-frame video: asked for once
-    // the first frame and the intervals are in, it delays neither.
+    // Motion (2 MB of float32 on a 100,000-frame video) is asked for once the first frame and the
+    // intervals are in: it delays neither.
     Promise.all([this.viewer.firstPaint, data.catch(() => null)])
-      .then(() => this.api.get(this.config.motion_url))
+      .then(() => this.api.motion(this.config.motion_url))
       .then((motion) => {
         this.setMotion(motion);
         this.track.resize();
+        this.motionReadyAt = performance.now();
       })
       .catch((err) => this.failed("motion signals", err, null));
     this.viewer.firstPaint.then(() => this.review.loadCurves());
@@ -151,8 +152,8 @@ export class Timeline {
     if (!motion?.values || !motion.regions) return;
     const values = {};
     for (const region of motion.regions) {
-      if (!Array.isArray(motion.values[region])) continue;
-      values[region] = Float32Array.from(motion.values[region]);
+      if (!(motion.values[region] instanceof Float32Array)) continue;
+      values[region] = motion.values[region];
       this.motionMax[region] = values[region].reduce((m, v) => (v > m ? v : m), 0) || 1;
     }
     this.motion = { regions: motion.regions, values };
@@ -446,7 +447,7 @@ export class Timeline {
       get review() { return structuredClone(tl.review.publicState()); },
       get timings() {
         return {
-          firstPaintMs: v.firstPaintAt, dataReadyMs: tl.dataReadyAt ?? null,
+          firstPaintMs: v.firstPaintAt, dataReadyMs: tl.dataReadyAt ?? null, motionReadyMs: tl.motionReadyAt ?? null,
           stepWarmMs: [...v.latencies.warm], stepColdMs: [...v.latencies.cold],
           trackDrawMs: Array.from(tl.track.drawTimes.subarray(0, Math.min(tl.track.draws, tl.track.drawTimes.length))),
         };
