@@ -16,7 +16,7 @@ from annotator.models.videos import IngestState
 from inference.synth import make_spec
 from inference.synth.output import write_image_folder, write_video
 from inference.synth.spec import no_face_spec
-from tests.factories import IntervalFactory
+from tests.factories import IntervalFactory, VideoFactory
 
 SMALL = {"seconds": 2.0, "width": 320, "height": 240, "n_me": 1, "n_mae": 0, "n_blinks": 0}
 
@@ -131,6 +131,15 @@ def test_a_video_without_a_face_fails_clearly_and_keeps_its_labels(dataset, tmp_
     assert job.state == Job.State.FAILED and job.attempts == 2
     with pytest.raises(CommandError, match="1 of 1 ingest job"):
         call_command("ingest", str(path), "--dataset", dataset.name, "--now")
+
+
+def test_a_video_without_motion_yet_gives_the_timeline_no_lanes(dataset, owner, client):
+    """Not an error (the editor would flash one over what matters): no regions, no values."""
+    video = VideoFactory(dataset=dataset, ingest_state=IngestState.NEW)
+    client.force_login(owner)
+    motion = client.get(reverse("video_motion", args=[video.pk]))
+    assert motion.status_code == 200 and motion.content == b""
+    assert (motion["X-Motion-Regions"], motion["X-Motion-Frames"]) == ("", "0")
 
 
 def test_a_second_ingest_of_the_same_file_is_not_duplicated(dataset, clip):

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -73,10 +74,12 @@ def video_motion(request: HtmxHttpRequest, video_id: int):
     where the API's JSON (`/api/videos/ID/motion/`) is ~10 MB and seconds of server time."""
     from inference.media.pipeline import load_motion
 
-    folder = video_store_path(access.get_video_for_user(request.user, video_id))
-    if not (folder / "motion.npz").exists():
-        raise Http404("No motion signals for this video yet.")
-    regions, values = load_motion(folder)
+    video = access.get_video_for_user(request.user, video_id)
+    folder = video_store_path(video) if video.media_dir else None
+    if folder is None or not (folder / "motion.npz").exists():  # none yet: no lanes, as the API says
+        regions, values = [], np.zeros((0, 0), np.float32)
+    else:
+        regions, values = load_motion(folder)
     response = HttpResponse(values.T.astype("<f4").tobytes(), content_type="application/octet-stream")
     response["X-Motion-Regions"] = ",".join(regions)
     response["X-Motion-Frames"] = str(len(values))
