@@ -96,13 +96,9 @@ def new_interval(video: Video, values: dict[str, Any], user, **extra: Any) -> In
     return interval
 
 
-@transaction.atomic
 def create_interval(video: Video, values: dict[str, Any], user, **extra: Any) -> Interval:
     interval = new_interval(video, values, user, **extra)
-    interval.save()
-    Revision.objects.create(
-        interval_id=interval.pk, video=video, action="create", before=None, after=snapshot(interval), by=user
-    )
+    create_intervals([interval])
     return interval
 
 

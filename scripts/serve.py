@@ -1,6 +1,7 @@
 """Embedded run: the web server and one Celery worker (with the sweeper's beat) side by side.
 
-Both stop together on Ctrl-C or SIGTERM (so `kill` of this script leaves no orphan). Production runs these as separate processes (see README).
+Both stop together on Ctrl-C or SIGTERM (so `kill` of this script leaves no orphan). Production
+runs these as separate processes (see README).
 """
 
 import os

@@ -122,15 +122,10 @@ class VideoViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def motion(self, request: Request, pk: str) -> Response:
         """Per-frame regional motion magnitudes (empty until ingest has computed them)."""
-        from inference.media.pipeline import load_motion
-
-        from ..views.frames import video_store_path
+        from ..views.frames import stored_motion
 
         video = self.get_object()
-        folder = video_store_path(video) if video.media_dir else None
-        if folder is None or not (folder / "motion.npz").exists():
-            return Response({"regions": [], "fps": video.fps, "values": {}})
-        regions, values = load_motion(folder)
+        regions, values = stored_motion(video)
         rounded = values.round(4)
         return Response(
             {

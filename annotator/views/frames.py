@@ -30,6 +30,17 @@ def video_store_path(video: Video) -> Path:
     return Path(settings.MEDIA_ROOT) / video.media_dir
 
 
+def stored_motion(video: Video) -> tuple[list[str], np.ndarray]:
+    """The regional motion signals ingest stored (regions, (frames, regions) values); none yet:
+    no regions and no values, not an error (the timeline and the API show nothing)."""
+    from inference.media.pipeline import load_motion
+
+    folder = video_store_path(video) if video.media_dir else None
+    if folder is None or not (folder / "motion.npz").exists():
+        return [], np.zeros((0, 0), np.float32)
+    return load_motion(folder)
+
+
 def _store(video: Video) -> FrameStore:
     try:
         return FrameStore(video_store_path(video))
@@ -72,14 +83,7 @@ def video_motion(request: HtmxHttpRequest, video_id: int):
     """The regional motion signals for the timeline as raw little-endian float32, region after
     region (`X-Motion-Regions`, `X-Motion-Frames`): 2 MB and milliseconds on a 100,000-frame video,
     where the API's JSON (`/api/videos/ID/motion/`) is ~10 MB and seconds of server time."""
-    from inference.media.pipeline import load_motion
-
-    video = access.get_video_for_user(request.user, video_id)
-    folder = video_store_path(video) if video.media_dir else None
-    if folder is None or not (folder / "motion.npz").exists():  # none yet: no lanes, as the API says
-        regions, values = [], np.zeros((0, 0), np.float32)
-    else:
-        regions, values = load_motion(folder)
+    regions, values = stored_motion(access.get_video_for_user(request.user, video_id))
     response = HttpResponse(values.T.astype("<f4").tobytes(), content_type="application/octet-stream")
     response["X-Motion-Regions"] = ",".join(regions)
     response["X-Motion-Frames"] = str(len(values))

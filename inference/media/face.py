@@ -84,10 +84,8 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _rgb(frame: np.ndarray) -> np.ndarray:
-    """BGR or grey to float RGB for the models; callers convert after cropping or resizing."""
-    return cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB if frame.ndim == 2 else cv2.COLOR_BGR2RGB).astype(
-        np.float32
-    )
+    """BGR or grey to RGB for the models; callers convert after cropping or resizing."""
+    return cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB if frame.ndim == 2 else cv2.COLOR_BGR2RGB)
 
 
 class TFLiteGraph:

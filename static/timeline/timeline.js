@@ -149,14 +149,10 @@ export class Timeline {
   }
 
   setMotion(motion) {
-    if (!motion?.values || !motion.regions) return;
-    const values = {};
-    for (const region of motion.regions) {
-      if (!(motion.values[region] instanceof Float32Array)) continue;
-      values[region] = motion.values[region];
-      this.motionMax[region] = values[region].reduce((m, v) => (v > m ? v : m), 0) || 1;
+    for (const [region, values] of Object.entries(motion.values)) {
+      this.motionMax[region] = values.reduce((m, v) => (v > m ? v : m), 0) || 1;
     }
-    this.motion = { regions: motion.regions, values };
+    this.motion = motion;
   }
 
   // ---- views of the data, for the track and the panel ----
