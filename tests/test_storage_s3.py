@@ -48,7 +48,7 @@ def s3_endpoint():
         try:
             requests.get(url, timeout=1)
             break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a busy machine: bound, not answering yet
             time.sleep(0.2)
     boto3.client("s3", endpoint_url=url, **KEYS).create_bucket(Bucket=BUCKET)
     yield url
